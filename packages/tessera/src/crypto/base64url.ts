@@ -1,0 +1,29 @@
+/**
+ * Strict base64url (RFC 4648 §5, no padding), as JWS compact serialisation requires
+ * (RFC 7515 §2). Node's decoder is lenient: it accepts padding, the standard alphabet and
+ * stray characters, so input is checked against the alphabet before decoding.
+ */
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Encodes bytes or a UTF-8 string as unpadded base64url. */
+export function encodeBase64url(input: Uint8Array | string): string {
+  return Buffer.from(input).toString('base64url');
+}
+
+/** True when `input` uses only the base64url alphabet and has a possible length. */
+export function isBase64url(input: string): boolean {
+  // A length of 1 mod 4 can never come from encoding whole bytes.
+  return input.length % 4 !== 1 && BASE64URL.test(input);
+}
+
+/**
+ * Decodes strict base64url; returns null on padding, other alphabets, or non-canonical
+ * trailing bits (so that two different strings never decode to the same bytes).
+ */
+export function decodeBase64url(input: string): Buffer | null {
+  if (!isBase64url(input)) return null;
+  const bytes = Buffer.from(input, 'base64url');
+  if (bytes.toString('base64url') !== input) return null;
+  return bytes;
+}

@@ -1,0 +1,71 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { RandomSource } from '../clock.js';
+import { decodeBase64url, encodeBase64url } from './base64url.js';
+
+/**
+ * Opaque credentials (session cookies, refresh tokens) have the form `<id>.<secret>`:
+ * the id (128 bits) finds the record with an indexed lookup, and the secret (256 bits) is
+ * compared in constant time against the stored SHA-256 hash. Looking up by id rather than by
+ * the hash keeps the secret out of any index or timing side channel of the store, and a
+ * leaked database holds no usable credential.
+ */
+
+/** Bytes of a record id. */
+export const ID_BYTES = 16;
+/** Bytes of a credential secret: 256 bits, as the spec requires. */
+export const SECRET_BYTES = 32;
+
+const ID_LENGTH = Math.ceil((ID_BYTES * 4) / 3);
+const SECRET_LENGTH = Math.ceil((SECRET_BYTES * 4) / 3);
+
+/** A fresh random id (base64url). */
+export function generateId(random: RandomSource): string {
+  return encodeBase64url(random.bytes(ID_BYTES));
+}
+
+/** A fresh random secret (base64url). */
+export function generateSecret(random: RandomSource): string {
+  return encodeBase64url(random.bytes(SECRET_BYTES));
+}
+
+/** SHA-256 of a secret, base64url: the only form in which secrets are stored. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** Constant-time comparison of two hashes of equal length (false when lengths differ). */
+export function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Joins an id and a secret into the credential handed to the client. */
+export function formatCredential(id: string, secret: string): string {
+  return `${id}.${secret}`;
+}
+
+/**
+ * Splits a credential into id and secret. Returns null for anything that is not exactly an
+ * id and a secret of the generated lengths in canonical base64url: an attacker-chosen or
+ * malformed value never reaches the store.
+ */
+export function parseCredential(credential: string): { id: string; secret: string } | null {
+  if (credential.length !== ID_LENGTH + 1 + SECRET_LENGTH) return null;
+  const id = credential.slice(0, ID_LENGTH);
+  const secret = credential.slice(ID_LENGTH + 1);
+  if (credential[ID_LENGTH] !== '.') return null;
+  if (decodeBase64url(id)?.length !== ID_BYTES) return null;
+  if (decodeBase64url(secret)?.length !== SECRET_BYTES) return null;
+  return { id, secret };
+}
+
+/**
+ * The successor of a refresh secret: HMAC-SHA256 under a server key. Deterministic, so that
+ * the immediate predecessor presented again within the leeway gets the *same* successor
+ * (parallel tabs) without storing any secret in plain text; keyed, so that holding an old
+ * token does not let anyone compute the next one offline.
+ */
+export function deriveSuccessorSecret(serverKey: Uint8Array, secret: string): string {
+  return createHmac('sha256', serverKey).update(secret).digest('base64url');
+}

@@ -1,0 +1,204 @@
+/**
+ * The storage contract: a narrow set of domain operations, not a generic ORM.
+ * Every store (memory, SQLite, PostgreSQL, Redis) implements it and passes one conformance
+ * suite against the real service. All times are milliseconds since the Unix epoch.
+ *
+ * A store failure (connection lost, timeout) must surface as a thrown error; the core turns
+ * it into `unavailable` (503). A store never returns "not found" because it could not look.
+ */
+
+/** How a session record is carried to the client. */
+export type AuthMode = 'session' | 'jwt';
+
+/** A user account. */
+export interface UserRecord {
+  id: string;
+  /** The email as the user typed it (trimmed). */
+  email: string;
+  /** Trimmed and lower-cased: the unique key emails are compared by. */
+  emailNormalized: string;
+  /** An argon2id PHC string. */
+  passwordHash: string;
+  createdAt: number;
+  /** Set when an administrator disabled the account; such a user cannot sign in. */
+  disabledAt: number | null;
+}
+
+/**
+ * One sign-in. Session mode carries it as a cookie (`id.secret`); JWT mode carries it as a
+ * refresh-token family (`id.secret`, rotated on every use) and names it in the `sid` claim.
+ */
+export interface SessionRecord {
+  /** Public identifier (128 random bits, base64url). Not a credential by itself. */
+  id: string;
+  userId: string;
+  mode: AuthMode;
+  /**
+   * SHA-256 (base64url) of the current secret: the session cookie's secret in session
+   * mode, the current refresh token's secret in JWT mode.
+   */
+  secretHash: string;
+  /** JWT mode: hash of the immediate predecessor refresh secret, for the reuse leeway. */
+  previousSecretHash: string | null;
+  /** JWT mode: when the last rotation happened (start of the reuse leeway). */
+  rotatedAt: number | null;
+  /** JWT mode: how many rotations this family has seen. */
+  generation: number;
+  /** A short description of the client (from User-Agent), for the devices list. */
+  device: string;
+  ip: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Idle expiry: pushed forward on use (throttled). */
+  idleExpiresAt: number;
+  /** Absolute expiry: never moves. */
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+}
+
+/** A session record together with its user: the result of one lookup. */
+export interface SessionAndUser {
+  session: SessionRecord;
+  user: UserRecord;
+}
+
+/** The compare-and-set of a refresh-token rotation. */
+export interface RefreshRotation {
+  sessionId: string;
+  /** The rotation only happens if the stored `secretHash` still equals this. */
+  expectedSecretHash: string;
+  newSecretHash: string;
+  at: number;
+  idleExpiresAt: number;
+}
+
+/** Why a session record ended (kept for the audit trail and the revocation feed). */
+export type RevocationReason =
+  | 'logout'
+  | 'logout_all'
+  | 'ended_by_user'
+  | 'password_changed'
+  | 'refresh_reuse'
+  | 'admin';
+
+/**
+ * One entry of the durable revocation feed. `kind: 'session'` revokes every token naming
+ * `subject` as `sid`; `kind: 'user'` revokes every token of user `subject` issued before
+ * `at` (a per-user "not before"); `kind: 'jti'` revokes one access token.
+ */
+export interface RevocationEntry {
+  /** Monotonic cursor, assigned by the store. */
+  seq: number;
+  kind: 'session' | 'user' | 'jti';
+  subject: string;
+  at: number;
+  /** After this, no token the entry could concern is still valid: the entry may be dropped. */
+  expiresAt: number;
+}
+
+/** A revocation to append; the store assigns `seq`. */
+export type NewRevocation = Omit<RevocationEntry, 'seq'>;
+
+/** The request to end session records, appending the revocation entries in the same transaction. */
+export interface EndSessionsRequest {
+  /** End these records (of this user only: a user cannot end another user's record). */
+  userId: string;
+  sessionIds?: readonly string[];
+  /** With `all: true`, end every active record of the user, except `exceptSessionId`. */
+  all?: boolean;
+  exceptSessionId?: string;
+  reason: RevocationReason;
+  at: number;
+  /** How long the feed must keep the entries (access token TTL + clock tolerance). */
+  feedExpiresAt: number;
+  /** Also append a per-user "not before" entry at `at`. */
+  userNotBefore?: boolean;
+}
+
+/** A JWT signing key. The private JWK is secret material: it never leaves the store and the key ring. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
+  /** Public JWK as JSON (for HS256: null, symmetric keys are never published). */
+  publicJwk: string | null;
+  /** Private (or symmetric) JWK as JSON. */
+  privateJwk: string;
+  createdAt: number;
+  /** Published in the JWKS from this time; signs from `activatesAt`. */
+  activatesAt: number;
+  /** Stops signing at this time (a newer key took over); null while current. */
+  retiresAt: number | null;
+  /** Leaves the JWKS at this time (the last token it signed has expired). */
+  expiresAt: number | null;
+}
+
+/** Failures counted for one throttle key. */
+export interface FailureCount {
+  count: number;
+  /** Time of the oldest counted failure (for `Retry-After`); null when none. */
+  oldestAt: number | null;
+}
+
+/** The storage contract every store implements. */
+export interface Store {
+  /** Creates or upgrades the schema. Idempotent. */
+  migrate(): Promise<void>;
+  /** Throws if the store cannot serve requests (for `/readyz`). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Users
+  /** Throws `TesseraError('email_taken')` when `emailNormalized` exists. */
+  createUser(user: UserRecord): Promise<void>;
+  getUserById(id: string): Promise<UserRecord | null>;
+  getUserByEmail(emailNormalized: string): Promise<UserRecord | null>;
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+
+  // Session records (both modes)
+  createSession(session: SessionRecord): Promise<void>;
+  /** One round trip: the record and its user, or null. Returns revoked and expired records too. */
+  getSessionAndUser(sessionId: string): Promise<SessionAndUser | null>;
+  /** Sliding renewal (throttled by the caller). No effect on a revoked record. */
+  touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
+  /** Active (not revoked, not expired at `now`) records of a user, newest first. */
+  listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Ends records and appends the revocation entries atomically. Returns the ids it ended. */
+  endSessions(request: EndSessionsRequest): Promise<string[]>;
+  /**
+   * Atomic compare-and-set of a refresh rotation: if the record is active and its
+   * `secretHash` equals `expectedSecretHash`, moves it to `previousSecretHash`, stores
+   * `newSecretHash`, sets `rotatedAt`, bumps `generation`, touches `lastSeenAt`/`idleExpiresAt`.
+   * Returns false (and changes nothing) otherwise.
+   */
+  rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean>;
+
+  // Revocation feed
+  /** Entries with `seq > afterSeq` and `expiresAt > now`, in `seq` order, at most `limit`. */
+  listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]>;
+
+  // Login throttling
+  /**
+   * Records one failure of `key` at `at`, kept until `expiresAt`; returns the failures of
+   * `key` at or after `since` (this one included).
+   */
+  addLoginFailure(key: string, at: number, since: number, expiresAt: number): Promise<FailureCount>;
+  /** Failures of `key` at or after `since`. */
+  countLoginFailures(key: string, since: number): Promise<FailureCount>;
+  /** Forget every failure of `key` (after a successful sign-in). */
+  clearLoginFailures(key: string): Promise<void>;
+
+  // Signing keys and server secrets
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Inserts a key; fails if the kid exists. */
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  /** Sets `retiresAt`/`expiresAt` of a key. */
+  updateSigningKey(kid: string, changes: Pick<SigningKeyRecord, 'retiresAt' | 'expiresAt'>): Promise<void>;
+  /**
+   * Returns the server secret named `name`, storing `candidate` first if there is none, so
+   * that concurrent first starts agree on one value.
+   */
+  getOrCreateSecret(name: string, candidate: string): Promise<string>;
+
+  /** Deletes expired records, feed entries and old throttle entries. Returns rows removed. */
+  purgeExpired(now: number): Promise<number>;
+}
