@@ -103,15 +103,20 @@ export type NewRevocation = Omit<RevocationEntry, 'seq'>;
 export interface EndSessionsRequest {
   /** End these records (of this user only: a user cannot end another user's record). */
   userId: string;
+  /**
+   * Records to end. Ids of another user, unknown ids and records not active at `at` (already
+   * revoked or expired) are skipped silently. Ignored when `all` is true.
+   */
   sessionIds?: readonly string[];
   /** With `all: true`, end every active record of the user, except `exceptSessionId`. */
   all?: boolean;
+  /** Never ended, whether listed in `sessionIds` or covered by `all`. */
   exceptSessionId?: string;
   reason: RevocationReason;
   at: number;
   /** How long the feed must keep the entries (access token TTL + clock tolerance). */
   feedExpiresAt: number;
-  /** Also append a per-user "not before" entry at `at`. */
+  /** Also append a per-user "not before" entry at `at` (even if no record was active), after the session entries. */
   userNotBefore?: boolean;
 }
 
@@ -152,23 +157,35 @@ export interface Store {
   createUser(user: UserRecord): Promise<void>;
   getUserById(id: string): Promise<UserRecord | null>;
   getUserByEmail(emailNormalized: string): Promise<UserRecord | null>;
+  /** An unknown user id is a no-op. */
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
 
   // Session records (both modes)
   createSession(session: SessionRecord): Promise<void>;
   /** One round trip: the record and its user, or null. Returns revoked and expired records too. */
   getSessionAndUser(sessionId: string): Promise<SessionAndUser | null>;
-  /** Sliding renewal (throttled by the caller). No effect on a revoked record. */
+  /**
+   * Sliding renewal (throttled by the caller). No effect on a revoked record, nor on one already
+   * expired at `lastSeenAt`. The stored idle expiry is `min(idleExpiresAt, absoluteExpiresAt)`.
+   */
   touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
-  /** Active (not revoked, not expired at `now`) records of a user, newest first. */
+  /**
+   * Active (not revoked, `idleExpiresAt > now` and `absoluteExpiresAt > now`) records of a user,
+   * newest first (`createdAt` descending, then `id` descending).
+   */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
-  /** Ends records and appends the revocation entries atomically. Returns the ids it ended. */
+  /**
+   * Ends records (sets `revokedAt = at` on those active at `at`) and appends one `session` entry
+   * per ended record (plus the `user` entry) atomically. Returns the ids it ended, in the order
+   * of `sessionIds`, or newest first with `all`. The `reason` is not stored (no field holds it).
+   */
   endSessions(request: EndSessionsRequest): Promise<string[]>;
   /**
    * Atomic compare-and-set of a refresh rotation: if the record is active and its
    * `secretHash` equals `expectedSecretHash`, moves it to `previousSecretHash`, stores
    * `newSecretHash`, sets `rotatedAt`, bumps `generation`, touches `lastSeenAt`/`idleExpiresAt`.
-   * Returns false (and changes nothing) otherwise.
+   * Returns false (and changes nothing) otherwise. "Active" is judged at `rotation.at` (not revoked,
+   * neither expiry reached); the idle expiry is clamped to the absolute expiry as in `touchSession`.
    */
   rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean>;
 
@@ -188,10 +205,11 @@ export interface Store {
   clearLoginFailures(key: string): Promise<void>;
 
   // Signing keys and server secrets
+  /** Every stored key (retired and expired ones included), by `createdAt` then `kid`. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /** Inserts a key; fails if the kid exists. */
   insertSigningKey(key: SigningKeyRecord): Promise<void>;
-  /** Sets `retiresAt`/`expiresAt` of a key. */
+  /** Sets `retiresAt`/`expiresAt` of a key. An unknown kid is a no-op. */
   updateSigningKey(kid: string, changes: Pick<SigningKeyRecord, 'retiresAt' | 'expiresAt'>): Promise<void>;
   /**
    * Returns the server secret named `name`, storing `candidate` first if there is none, so
@@ -199,6 +217,11 @@ export interface Store {
    */
   getOrCreateSecret(name: string, candidate: string): Promise<string>;
 
-  /** Deletes expired records, feed entries and old throttle entries. Returns rows removed. */
+  /**
+   * Deletes expired records, feed entries and old throttle entries. Returns rows removed.
+   * Precisely: session records revoked or with either expiry `<= now` (the feed keeps what a
+   * revoked record's tokens need), feed entries and login failures with `expiresAt <= now`,
+   * signing keys with a non-null `expiresAt <= now`. Users and server secrets are never purged.
+   */
   purgeExpired(now: number): Promise<number>;
 }

@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { createTessera, errorResponse, TesseraError } from 'tessera';
+import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
+import { sendResponse, tesseraFastify } from 'tessera/fastify';
+import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
+import type { ServerConfig } from './config.js';
+import { ConfigError } from './config.js';
+import { createLogger } from './logger.js';
+import type { TesseraMetrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
+import { registerUi } from './ui-routes.js';
+
+/** The largest request body accepted (spec: 16 KiB, then 413). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Things tests may replace. */
+export interface ServerDependencies {
+  logStream?: DestinationStream;
+  clock?: Clock;
+  passwordHasher?: PasswordHasher;
+}
+
+/** A built server: the Fastify app, the auth service, and how to stop both. */
+export interface TesseraServer {
+  app: FastifyInstance;
+  auth: Tessera;
+  metrics: TesseraMetrics;
+  close(): Promise<void>;
+}
+
+function recordEvent(metrics: TesseraMetrics, event: TesseraEvent): void {
+  switch (event.type) {
+    case 'sign_in':
+      metrics.loginAttempts.inc({ mode: event.mode, outcome: event.outcome });
+      if (event.outcome === 'success') metrics.sessionsCreated.inc({ mode: event.mode });
+      break;
+    case 'token_verification':
+      metrics.tokenVerifications.inc({ outcome: event.outcome });
+      break;
+    case 'refresh_reuse_detected':
+      metrics.refreshReuseDetected.inc();
+      break;
+    case 'rate_limited':
+      metrics.rateLimited.inc();
+      break;
+    case 'sessions_ended':
+      metrics.revocations.inc({ reason: event.reason }, event.sessionIds.length);
+      break;
+    case 'password_hash':
+      metrics.passwordHashDuration.observe(event.seconds);
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * Builds the auth server: the store, the auth service, the HTTP API of the spec, health,
+ * metrics and the web UI. Does not listen; the caller does (or uses `inject`).
+ */
+export async function buildServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<TesseraServer> {
+  if (config.databaseUrl !== undefined || config.redisUrl !== undefined) {
+    throw new ConfigError(config.databaseUrl !== undefined ? 'TESSERA_DATABASE_URL' : 'TESSERA_REDIS_URL', 'TESSERA_DATABASE_URL and TESSERA_REDIS_URL are not supported by this version yet: unset them to use SQLite.');
+  }
+  const db = openSqliteDatabase(join(config.dataDir, 'tessera.db'));
+  const store = createSqliteStore(db);
+  await store.migrate();
+  const metrics = createMetrics();
+  const auth = await createTessera({
+    store,
+    issuer: config.issuer,
+    audience: config.audience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshReuseLeewaySeconds: config.refreshReuseLeewaySeconds,
+    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
+    sessionAbsoluteTimeoutSeconds: config.sessionAbsoluteTimeoutSeconds,
+    jwtAlgorithm: config.jwtAlgorithm,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    cookieSecure: config.cookieSecure,
+    trustedOrigins: config.trustedOrigins,
+    loginMaxFailures: config.loginMaxFailures,
+    passwordMinLength: config.passwordMinLength,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.passwordHasher ? { passwordHasher: deps.passwordHasher } : {}),
+    onEvent: (event) => recordEvent(metrics, event),
+  });
+
+  const app = Fastify({
+    loggerInstance: createLogger(deps.logStream ? { level: config.logLevel, destination: deps.logStream } : { level: config.logLevel }) as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
+    trustProxy: false,
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+  });
+
+  // The API speaks JSON only: any other body type is a 415, not parsed as text.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.setNotFoundHandler((_request, reply) => sendResponse(reply, errorResponse(new TesseraError('not_found'))));
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 503 ? 'unavailable' : status >= 400 && status < 500 ? 'invalid_request' : 'internal_error';
+    if (code === 'internal_error') request.log.error({ err: error }, 'request failed');
+    return sendResponse(reply, errorResponse(error instanceof TesseraError ? error : new TesseraError(code)));
+  });
+
+  await app.register(tesseraFastify, { auth, routePrefix: '/auth', trustProxyHops: config.trustProxyHops });
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    // Short cache: a rotated key is published 60 s before it signs, and verifiers that meet
+    // an unknown kid re-fetch anyway.
+    reply.header('cache-control', 'public, max-age=30');
+    return auth.jwks();
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await auth.ready();
+      return { status: 'ready' };
+    } catch (error) {
+      return sendResponse(reply, errorResponse(error instanceof TesseraError ? error : new TesseraError('unavailable', { retryAfterSeconds: 1 })));
+    }
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.contentType);
+    return metrics.render();
+  });
+  registerUi(app, auth);
+
+  return {
+    app,
+    auth,
+    metrics,
+    async close() {
+      await app.close();
+      await auth.close();
+      await store.close();
+    },
+  };
+}

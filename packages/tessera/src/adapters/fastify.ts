@@ -1,0 +1,139 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AuthResult } from '../auth/public-types.js';
+import type { Tessera } from '../auth/tessera.js';
+import { TesseraError } from '../errors.js';
+import { AUTH_ROUTES, runAuthRoute } from '../http/auth-routes.js';
+import { clientIp } from '../http/client-ip.js';
+import { bearerChallenge, errorResponse } from '../http/error-response.js';
+import type { HttpRequestInfo, HttpResponse } from '../http/http-types.js';
+
+/** Options of the Fastify plugin. */
+export interface TesseraFastifyOptions {
+  auth: Tessera;
+  /** Where the auth routes are mounted. Default `/auth`; `false` mounts none (hooks only). */
+  routePrefix?: string | false;
+  /** Proxy hops whose `X-Forwarded-For` entries are trusted. Default 0 (ignored). */
+  trustProxyHops?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requireAuth` (and the auth routes): who is calling. */
+    auth: AuthResult | null;
+  }
+  interface FastifyInstance {
+    /** A preHandler that answers 401 unless the request is authenticated. */
+    requireAuth: preHandlerAsyncHookHandler;
+    /** The auth service the plugin was registered with. */
+    tessera: Tessera;
+  }
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/** The request facts the framework-free routes need. */
+export function toRequestInfo(request: FastifyRequest, trustProxyHops: number): HttpRequestInfo {
+  return {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    params: request.params as Record<string, string | undefined>,
+    ip: clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustProxyHops),
+    protocol: request.protocol === 'https' ? 'https' : 'http',
+  };
+}
+
+/** Writes a framework-free response. */
+export function sendResponse(reply: FastifyReply, response: HttpResponse): FastifyReply {
+  reply.code(response.status);
+  for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
+  return response.body === undefined ? reply.send() : reply.send(response.body);
+}
+
+/** Maps Fastify's own errors (bad JSON, size, media type) to the spec's error shape. */
+function frameworkError(error: { statusCode?: number; code?: string }): TesseraError {
+  switch (error.statusCode) {
+    case 413: return new TesseraError('payload_too_large');
+    case 415: return new TesseraError('unsupported_media_type');
+    case 404: return new TesseraError('not_found');
+    case 405: return new TesseraError('method_not_allowed');
+    case 400: return new TesseraError('invalid_request', { message: error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code?.startsWith('FST_ERR_CTP') ? 'The body is not valid JSON.' : 'The request is malformed.' });
+    default: return new TesseraError('internal_error', { cause: error });
+  }
+}
+
+async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOptions): Promise<void> {
+  const { auth } = options;
+  const hops = options.trustProxyHops ?? 0;
+  app.decorateRequest('auth', null);
+  app.decorate('tessera', auth);
+  app.decorate('requireAuth', async function requireAuth(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const result = await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie });
+      request.auth = result;
+      if (result.status === 'anonymous') {
+        const code = result.reason === 'expired' && result.mode === 'jwt' ? 'token_expired' : 'unauthorized';
+        await sendResponse(reply, errorResponse(new TesseraError(code), result.credentialSent));
+      }
+    } catch (error) {
+      await sendResponse(reply, errorResponse(error));
+    }
+  });
+
+  if (options.routePrefix === false) return;
+  const prefix = options.routePrefix ?? '/auth';
+  await app.register(async (scope) => {
+    scope.setErrorHandler((error, request, reply) => {
+      const e = error instanceof TesseraError ? error : frameworkError(error as { statusCode?: number; code?: string });
+      if (e.status >= 500) request.log.error({ err: error }, 'auth route failed');
+      return sendResponse(reply, errorResponse(e));
+    });
+    const byPath = new Map<string, string[]>();
+    for (const route of AUTH_ROUTES) {
+      byPath.set(route.path, [...(byPath.get(route.path) ?? []), route.method]);
+      scope.route({
+        method: route.method,
+        url: route.path,
+        // Bodies are validated framework-free (strict Ajv in runAuthRoute); the schema is
+        // attached for documentation, not for Fastify's coercing validator.
+        schema: route.bodySchema ? { body: route.bodySchema } : {},
+        validatorCompiler: () => () => true,
+        handler: async (request, reply) => {
+          const info = toRequestInfo(request, hops);
+          const response = await runAuthRoute(route, auth, info);
+          if (response.status >= 500) request.log.error('auth route failed');
+          return sendResponse(reply, response);
+        },
+      });
+    }
+    for (const [path, methods] of byPath) {
+      const allowed = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+      const others = ALL_METHODS.filter((m) => !allowed.includes(m));
+      scope.route({
+        method: others as unknown as string[],
+        url: path,
+        handler: async (_request, reply) => {
+          reply.header('allow', allowed.join(', '));
+          return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
+        },
+      });
+    }
+  }, { prefix });
+}
+
+/**
+ * Fastify plugin: mounts the auth routes under a prefix, decorates `request.auth`, and
+ * offers `app.requireAuth` as a preHandler for your own routes.
+ *
+ * @example
+ * ```ts
+ * import { tesseraFastify } from 'tessera/fastify'
+ * await app.register(tesseraFastify, { auth })
+ * app.get('/private', { preHandler: app.requireAuth }, async (req) => ({ hello: req.auth }))
+ * ```
+ */
+export const tesseraFastify = fp(tesseraPlugin, { fastify: '5.x', name: 'tessera' });
+
+/** The 401 challenge header value, for your own handlers. */
+export { bearerChallenge };

@@ -1,0 +1,115 @@
+import { epochSeconds } from '../clock.js';
+import { hashesEqual, hashSecret, parseCredential } from '../crypto/tokens.js';
+import { TesseraError } from '../errors.js';
+import { readCookie } from '../http/cookies.js';
+import { verifyAccessToken } from '../jwt/access-token.js';
+import type { AuthContext } from './context.js';
+import type { AnonymousReason, AuthResult } from './public-types.js';
+import { toPublicUser } from './public-types.js';
+import { isSessionActive, sessionExpiresAt } from './session-records.js';
+
+/** The request headers `authenticate` reads, as strings. */
+export interface CredentialHeaders {
+  authorization?: string | readonly string[] | undefined;
+  cookie?: string | readonly string[] | undefined;
+}
+
+function anonymous(reason: AnonymousReason, credentialSent: boolean, mode?: 'session' | 'jwt'): AuthResult {
+  return mode === undefined ? { status: 'anonymous', reason, credentialSent } : { status: 'anonymous', reason, credentialSent, mode };
+}
+
+/**
+ * Who is calling. A Bearer access token wins over a cookie (it is explicit); the session
+ * token is read only from the cookie, never from the URL, body or other headers.
+ * A store outage throws `unavailable`: "could not check" is neither "logged in" nor "logged out".
+ */
+export async function authenticate(ctx: AuthContext, headers: CredentialHeaders): Promise<AuthResult> {
+  const authorization = headers.authorization;
+  if (authorization !== undefined) {
+    // Two Authorization headers: which one would a proxy or a peer service have checked?
+    if (typeof authorization !== 'string') return anonymous('ambiguous', true, 'jwt');
+    const match = /^Bearer +([^\s]+) *$/i.exec(authorization);
+    if (!match) return anonymous('invalid', true, 'jwt');
+    return authenticateAccessToken(ctx, match[1]!);
+  }
+  const cookie = readCookie(headers.cookie, ctx.cookieNames.session);
+  if (cookie.status === 'absent') return anonymous('no_credentials', false);
+  if (cookie.status === 'ambiguous') return anonymous('ambiguous', true, 'session');
+  return authenticateSessionToken(ctx, cookie.value);
+}
+
+/** Verifies an access token: signature, claims, then the in-memory revocation view. No store read. */
+export async function authenticateAccessToken(ctx: AuthContext, token: string): Promise<AuthResult> {
+  const { options } = ctx;
+  let claims;
+  try {
+    claims = verifyAccessToken(token, {
+      keys: (kid) => ctx.keys.ring.verificationKey(kid, options.clock.nowMs()),
+      issuer: options.issuer,
+      audience: options.audience,
+      nowSeconds: epochSeconds(options.clock),
+      clockToleranceSeconds: options.clockToleranceSeconds,
+      maxTtlSeconds: options.accessTokenTtlSeconds,
+    });
+  } catch (error) {
+    const expired = error instanceof TesseraError && error.code === 'token_expired';
+    options.onEvent({ type: 'token_verification', outcome: expired ? 'expired' : 'invalid' });
+    return anonymous(expired ? 'expired' : 'invalid', true, 'jwt');
+  }
+  if (ctx.view.isTokenRevoked(claims.sid, claims.jti, claims.sub, claims.iat)) {
+    options.onEvent({ type: 'token_verification', outcome: 'revoked' });
+    return anonymous('revoked', true, 'jwt');
+  }
+  options.onEvent({ type: 'token_verification', outcome: 'valid' });
+  return {
+    status: 'authenticated',
+    mode: 'jwt',
+    userId: claims.sub,
+    sessionId: claims.sid,
+    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    setCookies: [],
+  };
+}
+
+/**
+ * Validates a session cookie: parse, one store lookup by id, constant-time hash compare,
+ * idle and absolute expiry, then a throttled sliding renewal.
+ */
+export async function authenticateSessionToken(ctx: AuthContext, credential: string): Promise<AuthResult> {
+  const { options } = ctx;
+  const parsed = parseCredential(credential);
+  if (!parsed) {
+    options.onEvent({ type: 'session_validation', outcome: 'invalid' });
+    return anonymous('invalid', true, 'session');
+  }
+  const found = await ctx.store.getSessionAndUser(parsed.id);
+  if (!found || found.session.mode !== 'session' || !hashesEqual(found.session.secretHash, hashSecret(parsed.secret))) {
+    options.onEvent({ type: 'session_validation', outcome: 'invalid' });
+    return anonymous('invalid', true, 'session');
+  }
+  const { session, user } = found;
+  const now = options.clock.nowMs();
+  if (session.revokedAt !== null || user.disabledAt !== null) {
+    options.onEvent({ type: 'session_validation', outcome: 'revoked' });
+    return anonymous('revoked', true, 'session');
+  }
+  if (!isSessionActive(session, now)) {
+    options.onEvent({ type: 'session_validation', outcome: 'expired' });
+    return anonymous('expired', true, 'session');
+  }
+  let idleExpiresAt = session.idleExpiresAt;
+  if (now - session.lastSeenAt >= options.sessionTouchIntervalSeconds * 1000) {
+    idleExpiresAt = Math.min(now + options.sessionIdleTimeoutSeconds * 1000, session.absoluteExpiresAt);
+    await ctx.store.touchSession(session.id, now, idleExpiresAt);
+  }
+  options.onEvent({ type: 'session_validation', outcome: 'valid' });
+  return {
+    status: 'authenticated',
+    mode: 'session',
+    userId: user.id,
+    user: toPublicUser(user),
+    sessionId: session.id,
+    expiresAt: new Date(sessionExpiresAt({ idleExpiresAt, absoluteExpiresAt: session.absoluteExpiresAt })).toISOString(),
+    setCookies: [],
+  };
+}

@@ -1,0 +1,140 @@
+import { generateId } from '../crypto/tokens.js';
+import { TesseraError } from '../errors.js';
+import { sessionCookie } from '../http/cookies.js';
+import { checkPasswordPolicy, normalizePassword } from '../password/password-policy.js';
+import type { AuthMode, UserRecord } from '../stores/types.js';
+import { issueTokenPair } from './access-tokens.js';
+import type { AuthContext } from './context.js';
+import type { ClientInfo, PublicUser, SignInResult } from './public-types.js';
+import { toPublicUser } from './public-types.js';
+import { createSessionRecord, endSessions, sessionExpiresAt } from './session-records.js';
+
+/** Longest email accepted (RFC 5321 path limit). */
+const EMAIL_MAX_LENGTH = 254;
+
+/** Trims an email and checks its shape; returns the display form and the comparison key. */
+export function normalizeEmail(email: unknown): { email: string; emailNormalized: string } {
+  if (typeof email !== 'string') throw new TesseraError('invalid_request', { message: 'email must be a string.' });
+  const trimmed = email.trim().normalize('NFC');
+  // Deliberately loose: one @, something on each side, no spaces or controls. Deliverability
+  // is for email verification to prove, not a regular expression.
+  if (trimmed.length > EMAIL_MAX_LENGTH || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(trimmed)) {
+    throw new TesseraError('invalid_request', { message: 'email must be a valid email address.' });
+  }
+  return { email: trimmed, emailNormalized: trimmed.toLowerCase() };
+}
+
+function passwordOf(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new TesseraError('invalid_request', { message: `${field} must be a string.` });
+  return normalizePassword(value);
+}
+
+async function timedHash<T>(ctx: AuthContext, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    ctx.options.onEvent({ type: 'password_hash', seconds: (performance.now() - started) / 1000 });
+  }
+}
+
+/** Creates an account. The password is NFKC-normalised, checked against the policy, hashed. */
+export async function register(ctx: AuthContext, input: { email: unknown; password: unknown }): Promise<PublicUser> {
+  const { email, emailNormalized } = normalizeEmail(input.email);
+  const password = passwordOf(input.password, 'password');
+  checkPasswordPolicy(password, { minLength: ctx.options.passwordMinLength, email });
+  if (await ctx.store.getUserByEmail(emailNormalized)) throw new TesseraError('email_taken');
+  const user: UserRecord = {
+    id: generateId(ctx.options.random),
+    email,
+    emailNormalized,
+    passwordHash: await timedHash(ctx, () => ctx.hasher.hash(password)),
+    createdAt: ctx.options.clock.nowMs(),
+    disabledAt: null,
+  };
+  await ctx.store.createUser(user);
+  ctx.options.onEvent({ type: 'sign_up', userId: user.id });
+  return toPublicUser(user);
+}
+
+/**
+ * Checks an email and password. An unknown email costs the same argon2 work as a wrong
+ * password and gets the same answer, so neither the response nor its timing tells whether
+ * an account exists. Throttling is counted alike for known and unknown emails.
+ */
+export async function verifyPassword(ctx: AuthContext, input: { email: unknown; password: unknown }, client: ClientInfo, mode: AuthMode): Promise<UserRecord> {
+  const { emailNormalized } = normalizeEmail(input.email);
+  const password = passwordOf(input.password, 'password');
+  try {
+    await ctx.throttle.check(emailNormalized, client.ip);
+  } catch (error) {
+    ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'rate_limited', ip: client.ip });
+    ctx.options.onEvent({ type: 'rate_limited' });
+    throw error;
+  }
+  const user = await ctx.store.getUserByEmail(emailNormalized);
+  const ok = user
+    ? await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, password))
+    : await timedHash(ctx, () => ctx.hasher.burn(password)).then(() => false);
+  if (!user || !ok) {
+    await ctx.throttle.recordFailure(emailNormalized, client.ip);
+    ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'invalid_credentials', ip: client.ip });
+    throw new TesseraError('invalid_credentials');
+  }
+  if (user.disabledAt !== null) {
+    // Only after the password is proven: a disabled account is not disclosed to guessers.
+    ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'disabled', userId: user.id, ip: client.ip });
+    throw new TesseraError('forbidden', { message: 'This account is disabled.' });
+  }
+  await ctx.throttle.recordSuccess(emailNormalized, client.ip);
+  if (ctx.hasher.needsRehash(user.passwordHash)) {
+    // Parameters were raised since this hash was made: upgrade it while we hold the password.
+    const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(password));
+    await ctx.store.updatePasswordHash(user.id, passwordHash);
+    user.passwordHash = passwordHash;
+  }
+  return user;
+}
+
+/** Starts a session record for a verified user, in the requested mode. */
+export async function startSession(ctx: AuthContext, user: UserRecord, mode: AuthMode, client: ClientInfo): Promise<SignInResult> {
+  const { record, credential } = await createSessionRecord(ctx, user.id, mode, client);
+  ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'success', userId: user.id, sessionId: record.id, ip: client.ip });
+  const publicUser = toPublicUser(user);
+  if (mode === 'session') {
+    const maxAge = (record.absoluteExpiresAt - record.createdAt) / 1000;
+    return {
+      mode,
+      user: publicUser,
+      session: { id: record.id, expiresAt: new Date(sessionExpiresAt(record)).toISOString() },
+      sessionToken: credential,
+      setCookies: [sessionCookie(ctx.cookieNames, ctx.options.cookieSecure, credential, maxAge)],
+    };
+  }
+  return { mode, user: publicUser, ...issueTokenPair(ctx, user.id, record.id, credential, record.absoluteExpiresAt) };
+}
+
+/**
+ * Changes the password after checking the current one. Every session record of the user
+ * ends (so every access token naming one is refused at once); the caller continues on a
+ * fresh record in the same mode, with a new credential.
+ */
+export async function changePassword(
+  ctx: AuthContext,
+  input: { userId: string; mode: AuthMode; currentPassword: unknown; newPassword: unknown },
+  client: ClientInfo,
+): Promise<SignInResult> {
+  const user = await ctx.store.getUserById(input.userId);
+  if (!user || user.disabledAt !== null) throw new TesseraError('unauthorized');
+  const current = passwordOf(input.currentPassword, 'currentPassword');
+  const next = passwordOf(input.newPassword, 'newPassword');
+  if (!(await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, current)))) {
+    throw new TesseraError('invalid_credentials', { message: 'The current password is incorrect.' });
+  }
+  checkPasswordPolicy(next, { minLength: ctx.options.passwordMinLength, email: user.email });
+  const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(next));
+  await ctx.store.updatePasswordHash(user.id, passwordHash);
+  await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed' });
+  ctx.options.onEvent({ type: 'password_changed', userId: user.id });
+  return startSession(ctx, { ...user, passwordHash }, input.mode, client);
+}

@@ -1,0 +1,80 @@
+import { deriveSuccessorSecret, formatCredential, hashesEqual, hashSecret, parseCredential } from '../crypto/tokens.js';
+import { TesseraError } from '../errors.js';
+import type { SessionRecord } from '../stores/types.js';
+import { issueTokenPair } from './access-tokens.js';
+import type { AuthContext } from './context.js';
+import type { TokenPair } from './public-types.js';
+import { endSessions, isSessionActive } from './session-records.js';
+
+/** How far back a presented refresh token is traced to tell reuse from a forgery. */
+const MAX_REUSE_TRACE = 100_000;
+
+function refused(): TesseraError {
+  return new TesseraError('invalid_grant');
+}
+
+/**
+ * Rotates a refresh token (RFC 9700 §4.14.2). The current secret is swapped for its
+ * successor with a compare-and-set in the store, so of any number of concurrent uses exactly
+ * one rotates. Within the leeway the immediate predecessor may come again (parallel tabs)
+ * and gets the *same* successor, derived deterministically from it. Any older token of the
+ * family is reuse: the whole family is revoked, and its access tokens with it.
+ */
+export async function refreshTokens(ctx: AuthContext, refreshToken: string): Promise<TokenPair> {
+  const parsed = typeof refreshToken === 'string' ? parseCredential(refreshToken) : null;
+  if (!parsed) throw refused();
+  const { options } = ctx;
+  const presentedHash = hashSecret(parsed.secret);
+  const successor = deriveSuccessorSecret(ctx.refreshDerivationKey, parsed.secret);
+  const successorHash = hashSecret(successor);
+
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const found = await ctx.store.getSessionAndUser(parsed.id);
+    if (!found || found.session.mode !== 'jwt') throw refused();
+    const { session, user } = found;
+    const now = options.clock.nowMs();
+    if (!isSessionActive(session, now) || user.disabledAt !== null) {
+      options.onEvent({ type: 'refresh', outcome: 'invalid' });
+      throw refused();
+    }
+    const idleExpiresAt = Math.min(now + options.sessionIdleTimeoutSeconds * 1000, session.absoluteExpiresAt);
+
+    if (hashesEqual(session.secretHash, presentedHash)) {
+      const rotated = await ctx.store.rotateRefreshSecret({ sessionId: session.id, expectedSecretHash: presentedHash, newSecretHash: successorHash, at: now, idleExpiresAt });
+      if (!rotated) continue; // Another request rotated first: look again, as the predecessor.
+      options.onEvent({ type: 'refresh', outcome: 'rotated' });
+      return issueTokenPair(ctx, user.id, session.id, formatCredential(session.id, successor), session.absoluteExpiresAt);
+    }
+
+    const inLeeway = session.rotatedAt !== null && now - session.rotatedAt <= options.refreshReuseLeewaySeconds * 1000;
+    if (inLeeway && session.previousSecretHash !== null && hashesEqual(session.previousSecretHash, presentedHash) && hashesEqual(session.secretHash, successorHash)) {
+      options.onEvent({ type: 'refresh', outcome: 'replayed_in_leeway' });
+      return issueTokenPair(ctx, user.id, session.id, formatCredential(session.id, successor), session.absoluteExpiresAt);
+    }
+
+    if (isEarlierTokenOfFamily(ctx, session, parsed.secret)) {
+      await endSessions(ctx, { userId: user.id, sessionIds: [session.id], reason: 'refresh_reuse' });
+      options.onEvent({ type: 'refresh_reuse_detected', userId: user.id, sessionId: session.id });
+    } else {
+      options.onEvent({ type: 'refresh', outcome: 'invalid' });
+    }
+    throw refused();
+  }
+  // Three lost races in a row: a storm on one token. Refuse rather than spin.
+  throw refused();
+}
+
+/**
+ * True when `secret` is a genuine earlier token of this family: following the successor
+ * chain from it reaches the current secret. A forged secret with a known `sid` (which every
+ * access token names) must not let anyone revoke a family, so only real reuse counts.
+ */
+function isEarlierTokenOfFamily(ctx: AuthContext, session: SessionRecord, secret: string): boolean {
+  let current = secret;
+  const steps = Math.min(session.generation, MAX_REUSE_TRACE);
+  for (let i = 0; i < steps; i++) {
+    current = deriveSuccessorSecret(ctx.refreshDerivationKey, current);
+    if (hashesEqual(hashSecret(current), session.secretHash)) return true;
+  }
+  return false;
+}

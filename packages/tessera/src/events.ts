@@ -1,0 +1,18 @@
+import type { AuthMode, RevocationReason } from './stores/types.js';
+
+/**
+ * What Tessera reports as it works: the server turns these into Prometheus metrics and
+ * audit entries. Events carry ids, never credentials, passwords or emails in clear.
+ */
+export type TesseraEvent =
+  | { type: 'sign_in'; mode: AuthMode; outcome: 'success' | 'invalid_credentials' | 'rate_limited' | 'disabled'; userId?: string; sessionId?: string; ip: string }
+  | { type: 'sign_up'; userId: string }
+  | { type: 'token_verification'; outcome: 'valid' | 'invalid' | 'expired' | 'revoked' }
+  | { type: 'session_validation'; outcome: 'valid' | 'invalid' | 'expired' | 'revoked' }
+  | { type: 'refresh'; outcome: 'rotated' | 'replayed_in_leeway' | 'invalid' }
+  | { type: 'refresh_reuse_detected'; userId: string; sessionId: string }
+  | { type: 'sessions_ended'; userId: string; sessionIds: readonly string[]; reason: RevocationReason }
+  | { type: 'password_changed'; userId: string }
+  | { type: 'password_hash'; seconds: number }
+  | { type: 'rate_limited' }
+  | { type: 'key_rotated'; kid: string };

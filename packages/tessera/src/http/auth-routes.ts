@@ -1,0 +1,187 @@
+import type { Tessera } from '../auth/tessera.js';
+import type { AuthResult, SignInResult } from '../auth/public-types.js';
+import { TesseraError } from '../errors.js';
+import { readCookie } from './cookies.js';
+import type { HttpRequestInfo, HttpResponse } from './http-types.js';
+import { bearerChallenge, errorResponse } from './error-response.js';
+import { assertSameOrigin, originOf } from './request-origin.js';
+import { AUTH_ROUTE_SCHEMAS } from './route-schemas.js';
+import { validateBody } from './body-validator.js';
+
+/** One route of the auth API, framework-free. */
+export interface AuthRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path relative to the mount point, with `:param` segments. */
+  path: string;
+  /** JSON schema of the body (for framework validation and the OpenAPI document). */
+  bodySchema?: object;
+  handle(auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse>;
+}
+
+function header(request: HttpRequestInfo, name: string): string | undefined {
+  const v = request.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function json(status: number, body: unknown, setCookies: string[] = []): HttpResponse {
+  const headers: Record<string, string | string[]> = { 'cache-control': 'no-store' };
+  if (setCookies.length > 0) headers['set-cookie'] = setCookies;
+  return { status, headers, body };
+}
+
+function noContent(setCookies: string[] = []): HttpResponse {
+  const r = json(204, undefined, setCookies);
+  delete r.body;
+  return r;
+}
+
+/** Refuses cross-site state-changing requests (see request-origin.ts). */
+function checkOrigin(auth: Tessera, request: HttpRequestInfo): void {
+  assertSameOrigin({
+    method: request.method,
+    origin: header(request, 'origin'),
+    secFetchSite: header(request, 'sec-fetch-site'),
+    ownOrigin: originOf(request.protocol, header(request, 'host')),
+    trustedOrigins: [...auth.options.trustedOrigins, new URL(auth.options.issuer).origin],
+  });
+}
+
+function body(request: HttpRequestInfo): Record<string, unknown> {
+  const b = request.body;
+  if (b === undefined || b === null || b === '') return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw new TesseraError('invalid_request', { message: 'The body must be a JSON object.' });
+  return b as Record<string, unknown>;
+}
+
+/** Authenticates; throws 401 when anonymous. Checks the origin when the cookie carried it. */
+async function requireAuth(auth: Tessera, request: HttpRequestInfo): Promise<Extract<AuthResult, { status: 'authenticated' }>> {
+  const result = await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie });
+  if (result.status === 'anonymous') {
+    const e = new TesseraError(result.reason === 'expired' && result.mode === 'jwt' ? 'token_expired' : 'unauthorized');
+    throw Object.assign(e, { credentialSent: result.credentialSent });
+  }
+  if (result.mode === 'session') checkOrigin(auth, request);
+  return result;
+}
+
+function signInBody(result: SignInResult): { status: number; body: unknown; cookies: string[] } {
+  if (result.mode === 'session') {
+    return { status: 200, body: { user: result.user, mode: 'session', session: result.session }, cookies: result.setCookies };
+  }
+  const { user, accessToken, tokenType, expiresIn, refreshToken, setCookies } = result;
+  return { status: 200, body: { user, mode: 'jwt', accessToken, tokenType, expiresIn, refreshToken }, cookies: setCookies };
+}
+
+const s = AUTH_ROUTE_SCHEMAS;
+
+/** The auth API of the spec, as framework-free routes. */
+export const AUTH_ROUTES: readonly AuthRoute[] = [
+  {
+    method: 'POST', path: '/register', bodySchema: s.register,
+    async handle(auth, request) {
+      checkOrigin(auth, request);
+      const b = body(request);
+      const user = await auth.register({ email: b.email, password: b.password });
+      return json(201, { user });
+    },
+  },
+  {
+    method: 'POST', path: '/login', bodySchema: s.login,
+    async handle(auth, request) {
+      checkOrigin(auth, request);
+      const b = body(request);
+      const result = await auth.signIn({ email: b.email, password: b.password, mode: b.mode }, { ip: request.ip, userAgent: header(request, 'user-agent') });
+      const r = signInBody(result);
+      return json(r.status, r.body, r.cookies);
+    },
+  },
+  {
+    method: 'POST', path: '/refresh', bodySchema: s.refresh,
+    async handle(auth, request) {
+      const b = body(request);
+      let token = b.refreshToken;
+      if (token === undefined) {
+        const cookie = readCookie(request.headers.cookie, auth.cookieNames.refresh);
+        if (cookie.status !== 'present') throw new TesseraError('invalid_grant');
+        checkOrigin(auth, request);
+        token = cookie.value;
+      }
+      const pair = await auth.refresh(token);
+      const { accessToken, tokenType, expiresIn, refreshToken } = pair;
+      return json(200, { accessToken, tokenType, expiresIn, refreshToken }, pair.setCookies);
+    },
+  },
+  {
+    method: 'POST', path: '/logout', bodySchema: s.logout,
+    async handle(auth, request) {
+      const b = body(request);
+      if (b.refreshToken !== undefined) {
+        await auth.signOutWithRefreshToken(b.refreshToken);
+        return noContent(auth.clearCookies());
+      }
+      const who = await requireAuth(auth, request);
+      await auth.endSession(who.userId, who.sessionId, 'logout');
+      return noContent(auth.clearCookies());
+    },
+  },
+  {
+    method: 'POST', path: '/logout-all', bodySchema: s.empty,
+    async handle(auth, request) {
+      const who = await requireAuth(auth, request);
+      await auth.endAllSessions(who.userId);
+      return noContent(auth.clearCookies());
+    },
+  },
+  {
+    method: 'GET', path: '/me',
+    async handle(auth, request) {
+      const who = await requireAuth(auth, request);
+      const user = who.user ?? (await auth.getUser(who.userId));
+      if (!user) throw new TesseraError('unauthorized');
+      return json(200, { user, auth: { mode: who.mode, id: who.sessionId, expiresAt: who.expiresAt } });
+    },
+  },
+  {
+    method: 'GET', path: '/sessions',
+    async handle(auth, request) {
+      const who = await requireAuth(auth, request);
+      return json(200, { sessions: await auth.listSessions(who.userId, who.sessionId) });
+    },
+  },
+  {
+    method: 'DELETE', path: '/sessions/:id',
+    async handle(auth, request) {
+      const who = await requireAuth(auth, request);
+      const id = request.params.id ?? '';
+      if (!(await auth.endSession(who.userId, id, 'ended_by_user'))) throw new TesseraError('not_found', { message: 'No such active session.' });
+      return noContent(id === who.sessionId ? auth.clearCookies() : []);
+    },
+  },
+  {
+    method: 'POST', path: '/password', bodySchema: s.password,
+    async handle(auth, request) {
+      const who = await requireAuth(auth, request);
+      const b = body(request);
+      const result = await auth.changePassword(
+        { userId: who.userId, mode: who.mode, currentPassword: b.currentPassword, newPassword: b.newPassword },
+        { ip: request.ip, userAgent: header(request, 'user-agent') },
+      );
+      const r = signInBody(result);
+      return json(r.status, r.body, r.cookies);
+    },
+  },
+];
+
+/** Runs a route and turns any failure into the spec's error response. */
+export async function runAuthRoute(route: AuthRoute, auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse> {
+  try {
+    if (route.bodySchema) validateBody(route.bodySchema, request.body === '' || request.body === null ? undefined : request.body);
+    return await route.handle(auth, request);
+  } catch (error) {
+    const sent = (error as { credentialSent?: boolean }).credentialSent === true;
+    return errorResponse(error, sent);
+  }
+}
+
+/** The 401 challenge header for adapters' own `requireAuth` hooks. */
+export { bearerChallenge };

@@ -1,0 +1,30 @@
+/**
+ * JSON schemas of the auth API bodies: frameworks validate with them and the OpenAPI
+ * document is built from them. Handlers still check types themselves (defence in depth, and
+ * for adapters that do not validate). Strings are bounded so no field can be huge.
+ */
+const password = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+const email = { type: 'string', minLength: 3, maxLength: 320 } as const;
+const opaqueToken = { type: 'string', minLength: 1, maxLength: 512 } as const;
+
+export const AUTH_ROUTE_SCHEMAS = {
+  register: {
+    type: 'object', required: ['email', 'password'], additionalProperties: false,
+    properties: { email, password },
+  },
+  login: {
+    type: 'object', required: ['email', 'password'], additionalProperties: false,
+    properties: { email, password, mode: { type: 'string', enum: ['session', 'jwt'] } },
+  },
+  refresh: {
+    type: 'object', additionalProperties: false, properties: { refreshToken: opaqueToken },
+  },
+  logout: {
+    type: 'object', additionalProperties: false, properties: { refreshToken: opaqueToken },
+  },
+  password: {
+    type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false,
+    properties: { currentPassword: password, newPassword: password },
+  },
+  empty: { type: 'object', additionalProperties: false, properties: {} },
+} as const;

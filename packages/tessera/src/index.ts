@@ -1,0 +1,26 @@
+// The public surface of `tessera`: named exports only. Stores and framework adapters live
+// behind their own subpaths (tessera/sqlite, tessera/fastify, …) so their drivers stay optional.
+export { createTessera } from './auth/tessera.js';
+export type { Tessera } from './auth/tessera.js';
+export type { TesseraOptions, ResolvedOptions } from './options.js';
+export { TESSERA_DEFAULTS } from './options.js';
+export type { AuthResult, AnonymousReason, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './auth/public-types.js';
+export type { CredentialHeaders } from './auth/authenticate.js';
+export type { TesseraEvent } from './events.js';
+export { TesseraError, ERROR_STATUS, isTesseraError } from './errors.js';
+export type { ErrorCode, TesseraErrorOptions } from './errors.js';
+export { ManualClock, systemClock, systemRandom } from './clock.js';
+export type { Clock, RandomSource } from './clock.js';
+export type {
+  AuthMode, EndSessionsRequest, FailureCount, NewRevocation, RefreshRotation, RevocationEntry, RevocationReason,
+  SessionAndUser, SessionRecord, SigningKeyRecord, Store, UserRecord,
+} from './stores/types.js';
+export { createArgon2Hasher } from './password/password-hasher.js';
+export type { PasswordHasher } from './password/password-hasher.js';
+export { AUTH_ROUTES, runAuthRoute } from './http/auth-routes.js';
+export type { AuthRoute } from './http/auth-routes.js';
+export type { HttpRequestInfo, HttpResponse } from './http/http-types.js';
+export { errorResponse, bearerChallenge } from './http/error-response.js';
+export { clientIp } from './http/client-ip.js';
+export { cookieNames } from './http/cookies.js';
+export type { CookieNames } from './http/cookies.js';

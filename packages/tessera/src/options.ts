@@ -1,0 +1,145 @@
+import type { Clock, RandomSource } from './clock.js';
+import { systemClock, systemRandom } from './clock.js';
+import { TesseraError } from './errors.js';
+import type { PasswordHasher } from './password/password-hasher.js';
+import type { Store } from './stores/types.js';
+import type { JwsAlgorithm } from './jwt/algorithms.js';
+import type { TesseraEvent } from './events.js';
+
+/** Options of {@link createTessera}. Only `store` and `issuer` are required. */
+export interface TesseraOptions {
+  /** Where users, session records, keys and revocations live. */
+  store: Store;
+  /** The `iss` of access tokens: the public URL of this auth server. */
+  issuer: string;
+  /** The `aud` of access tokens. Default: the issuer. */
+  audience?: string;
+  accessTokenTtlSeconds?: number;
+  /** Seconds in which the immediate predecessor of a refresh token may be presented again. */
+  refreshReuseLeewaySeconds?: number;
+  sessionIdleTimeoutSeconds?: number;
+  sessionAbsoluteTimeoutSeconds?: number;
+  jwtAlgorithm?: JwsAlgorithm;
+  clockToleranceSeconds?: number;
+  /** Secure cookies with the `__Host-`/`__Secure-` prefixes. Default true. */
+  cookieSecure?: boolean;
+  /** Origins, besides the request's own, allowed to send credentialed state-changing requests. */
+  trustedOrigins?: readonly string[];
+  /** Failed sign-ins per account and client IP in a sliding 15 minutes. */
+  loginMaxFailures?: number;
+  passwordMinLength?: number;
+  /** Hasher; default argon2id at OWASP parameters with a bounded queue. */
+  passwordHasher?: PasswordHasher;
+  clock?: Clock;
+  random?: RandomSource;
+  /** Observes what happens (for metrics and audit); must not throw. */
+  onEvent?: (event: TesseraEvent) => void;
+  /** How often the revocation view catches up from the store, in milliseconds. */
+  revocationCatchUpIntervalMs?: number;
+}
+
+/** Options after defaults and validation: read only this downstream. */
+export interface ResolvedOptions {
+  readonly store: Store;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clientId: 'tessera';
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshReuseLeewaySeconds: number;
+  readonly sessionIdleTimeoutSeconds: number;
+  readonly sessionAbsoluteTimeoutSeconds: number;
+  /** Sliding renewal writes at most once per this many seconds per session. */
+  readonly sessionTouchIntervalSeconds: number;
+  readonly jwtAlgorithm: JwsAlgorithm;
+  readonly clockToleranceSeconds: number;
+  readonly cookieSecure: boolean;
+  readonly trustedOrigins: readonly string[];
+  readonly loginMaxFailures: number;
+  readonly passwordMinLength: number;
+  readonly passwordHasher: PasswordHasher | undefined;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly onEvent: (event: TesseraEvent) => void;
+  readonly revocationCatchUpIntervalMs: number;
+}
+
+/** The one defaults table (the spec's configuration defaults). */
+export const TESSERA_DEFAULTS = Object.freeze({
+  accessTokenTtlSeconds: 900,
+  refreshReuseLeewaySeconds: 10,
+  sessionIdleTimeoutSeconds: 86_400,
+  sessionAbsoluteTimeoutSeconds: 2_592_000,
+  jwtAlgorithm: 'EdDSA' as JwsAlgorithm,
+  clockToleranceSeconds: 5,
+  cookieSecure: true,
+  loginMaxFailures: 10,
+  passwordMinLength: 15,
+  revocationCatchUpIntervalMs: 1000,
+});
+
+const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
+
+function integerOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new TesseraError('invalid_request', { message: `Option ${name} must be an integer from ${min} to ${max}.` });
+  }
+  return v;
+}
+
+/** Applies defaults, checks every field once, and freezes the result. */
+export function resolveOptions(options: TesseraOptions): ResolvedOptions {
+  if (!options.store) throw new TesseraError('invalid_request', { message: 'Option store is required.' });
+  // `iss` is compared as an exact string (RFC 9068 §4): keep it as given, only check it parses.
+  const issuer = options.issuer;
+  if (typeof issuer !== 'string' || !URL.canParse(issuer)) {
+    throw new TesseraError('invalid_request', { message: 'Option issuer must be an absolute URL.' });
+  }
+  const d = TESSERA_DEFAULTS;
+  const idle = integerOption('sessionIdleTimeoutSeconds', options.sessionIdleTimeoutSeconds, d.sessionIdleTimeoutSeconds, 1, 31_536_000);
+  const absolute = integerOption('sessionAbsoluteTimeoutSeconds', options.sessionAbsoluteTimeoutSeconds, d.sessionAbsoluteTimeoutSeconds, 1, 31_536_000);
+  if (absolute < idle) {
+    throw new TesseraError('invalid_request', { message: 'Option sessionAbsoluteTimeoutSeconds must be at least sessionIdleTimeoutSeconds.' });
+  }
+  const jwtAlgorithm = options.jwtAlgorithm ?? d.jwtAlgorithm;
+  if (!ALGORITHMS.includes(jwtAlgorithm)) {
+    throw new TesseraError('invalid_request', { message: `Option jwtAlgorithm must be one of ${ALGORITHMS.join(', ')}.` });
+  }
+  const trustedOrigins = (options.trustedOrigins ?? []).map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new TesseraError('invalid_request', { message: 'Option trustedOrigins must hold absolute origins.' });
+    }
+  });
+  const onEvent = options.onEvent ?? (() => {});
+  return Object.freeze({
+    store: options.store,
+    issuer,
+    audience: options.audience ?? issuer,
+    clientId: 'tessera' as const,
+    accessTokenTtlSeconds: integerOption('accessTokenTtlSeconds', options.accessTokenTtlSeconds, d.accessTokenTtlSeconds, 1, 86_400),
+    refreshReuseLeewaySeconds: integerOption('refreshReuseLeewaySeconds', options.refreshReuseLeewaySeconds, d.refreshReuseLeewaySeconds, 0, 300),
+    sessionIdleTimeoutSeconds: idle,
+    sessionAbsoluteTimeoutSeconds: absolute,
+    // Renewal writes at most once a minute (or a tenth of a short idle timeout), not per request.
+    sessionTouchIntervalSeconds: Math.max(1, Math.min(60, Math.floor(idle / 10))),
+    jwtAlgorithm,
+    clockToleranceSeconds: integerOption('clockToleranceSeconds', options.clockToleranceSeconds, d.clockToleranceSeconds, 0, 30),
+    cookieSecure: options.cookieSecure ?? d.cookieSecure,
+    trustedOrigins: Object.freeze(trustedOrigins),
+    loginMaxFailures: integerOption('loginMaxFailures', options.loginMaxFailures, d.loginMaxFailures, 1, 1_000_000),
+    passwordMinLength: integerOption('passwordMinLength', options.passwordMinLength, d.passwordMinLength, 8, 64),
+    passwordHasher: options.passwordHasher,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? systemRandom,
+    onEvent: (event: TesseraEvent) => {
+      try {
+        onEvent(event);
+      } catch {
+        // An observer's failure must never change an authentication outcome.
+      }
+    },
+    revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs, 10, 3_600_000),
+  });
+}
