@@ -1,0 +1,138 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+
+// Opening a SQLite database for a store, and its schema migrations.
+
+
+/**
+ * The SQLite schema as numbered migration steps. Step `n` (1-based) upgrades a database whose
+ * `PRAGMA user_version` is `n - 1`. Steps are append-only: never edit a released step, add one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: the initial schema.
+  `
+  CREATE TABLE users (
+    id               TEXT PRIMARY KEY NOT NULL,
+    email            TEXT NOT NULL,
+    email_normalized TEXT NOT NULL UNIQUE,
+    password_hash    TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    disabled_at      INTEGER
+  );
+
+  CREATE TABLE sessions (
+    id                   TEXT PRIMARY KEY NOT NULL,
+    user_id              TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    mode                 TEXT NOT NULL CHECK (mode IN ('session', 'jwt')),
+    secret_hash          TEXT NOT NULL,
+    previous_secret_hash TEXT,
+    rotated_at           INTEGER,
+    generation           INTEGER NOT NULL DEFAULT 0,
+    device               TEXT NOT NULL,
+    ip                   TEXT NOT NULL,
+    created_at           INTEGER NOT NULL,
+    last_seen_at         INTEGER NOT NULL,
+    idle_expires_at      INTEGER NOT NULL,
+    absolute_expires_at  INTEGER NOT NULL,
+    revoked_at           INTEGER
+  );
+  CREATE INDEX sessions_user_id ON sessions (user_id);
+
+  CREATE TABLE revocations (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL CHECK (kind IN ('session', 'user', 'jti')),
+    subject    TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX revocations_expires_at ON revocations (expires_at);
+
+  CREATE TABLE login_failures (
+    key        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX login_failures_key_at ON login_failures (key, at);
+
+  CREATE TABLE signing_keys (
+    kid          TEXT PRIMARY KEY NOT NULL,
+    alg          TEXT NOT NULL CHECK (alg IN ('EdDSA', 'ES256', 'RS256', 'HS256')),
+    public_jwk   TEXT,
+    private_jwk  TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    activates_at INTEGER NOT NULL,
+    retires_at   INTEGER,
+    expires_at   INTEGER
+  );
+
+  CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this code expects (`PRAGMA user_version` after {@link migrateSqlite}). */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
+
+/** The database's `PRAGMA user_version`. */
+export function sqliteSchemaVersion(db: Database): number {
+  return Number(db.pragma('user_version', { simple: true }));
+}
+
+/**
+ * Applies the missing migration steps, all in one `BEGIN IMMEDIATE` transaction (so two
+ * processes starting at once cannot both apply a step). Idempotent. Throws if the database
+ * was created by a newer version (a higher `user_version` than this code knows).
+ */
+export function migrateSqlite(db: Database): void {
+  if (checkedVersion(db) === SQLITE_SCHEMA_VERSION) return;
+  const apply = db.transaction(() => {
+    // Re-read inside the write lock: another connection may have migrated meanwhile.
+    for (let version = checkedVersion(db); version < SQLITE_SCHEMA_VERSION; version++) {
+      db.exec(SQLITE_MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  });
+  apply.immediate();
+}
+
+function checkedVersion(db: Database): number {
+  const version = sqliteSchemaVersion(db);
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw new Error(
+      `The SQLite database has schema version ${version}, newer than this version of Tessera supports (${SQLITE_SCHEMA_VERSION}).`,
+    );
+  }
+  return version;
+}
+
+/**
+ * Opens (creating if needed) a SQLite database file for a store, with WAL journaling,
+ * `synchronous = NORMAL`, a 5 s busy timeout and foreign keys on. The file holds signing keys:
+ * a missing parent directory is created with mode 0700 and a missing file with mode 0600.
+ * `':memory:'` opens a private in-memory database.
+ */
+export function openSqliteDatabase(path: string): Database {
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  const db = new BetterSqlite3(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}

@@ -1,0 +1,300 @@
+import type { Database } from 'better-sqlite3';
+import { TesseraError } from '../errors.js';
+import { migrateSqlite, sqliteSchemaVersion, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import type {
+  EndSessionsRequest,
+  FailureCount,
+  RefreshRotation,
+  RevocationEntry,
+  SessionAndUser,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from './types.js';
+
+export { openSqliteDatabase } from './sqlite-schema.js';
+
+// The SQLite store: one file, for a single node. better-sqlite3 is synchronous, so every
+// method runs to completion before the next starts; the `async` signatures are the contract's.
+
+/**
+ * A {@link Store} over an injected better-sqlite3 connection (see {@link openSqliteDatabase}).
+ * Turns `foreign_keys` on for the connection. The store owns the connection: `close()` closes it.
+ *
+ * @example
+ * ```ts
+ * const store = createSqliteStore(openSqliteDatabase('data/tessera.db'))
+ * await store.migrate()
+ * ```
+ */
+export function createSqliteStore(db: Database): SqliteStore {
+  return new SqliteStore(db);
+}
+
+const USER_COLUMNS = (t: string): string =>
+  `${t}.id, ${t}.email, ${t}.email_normalized AS emailNormalized, ${t}.password_hash AS passwordHash,
+   ${t}.created_at AS createdAt, ${t}.disabled_at AS disabledAt`;
+
+const SESSION_COLUMNS = (t: string): string =>
+  `${t}.id, ${t}.user_id AS userId, ${t}.mode, ${t}.secret_hash AS secretHash,
+   ${t}.previous_secret_hash AS previousSecretHash, ${t}.rotated_at AS rotatedAt, ${t}.generation,
+   ${t}.device, ${t}.ip, ${t}.created_at AS createdAt, ${t}.last_seen_at AS lastSeenAt,
+   ${t}.idle_expires_at AS idleExpiresAt, ${t}.absolute_expires_at AS absoluteExpiresAt,
+   ${t}.revoked_at AS revokedAt`;
+
+/** `revoked_at IS NULL` and not expired at the first two `?` (the same instant twice). */
+const ACTIVE = 'revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?';
+
+/** Every statement, prepared once (after the schema exists). */
+function prepareStatements(db: Database) {
+  return {
+    ping: db.prepare('SELECT 1'),
+    insertUser: db.prepare<UserRecord>(
+      `INSERT INTO users (id, email, email_normalized, password_hash, created_at, disabled_at)
+       VALUES (@id, @email, @emailNormalized, @passwordHash, @createdAt, @disabledAt)`,
+    ),
+    userById: db.prepare<[string], UserRecord>(`SELECT ${USER_COLUMNS('u')} FROM users u WHERE u.id = ?`),
+    userByEmail: db.prepare<[string], UserRecord>(
+      `SELECT ${USER_COLUMNS('u')} FROM users u WHERE u.email_normalized = ?`,
+    ),
+    updatePasswordHash: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+    insertSession: db.prepare<SessionRecord>(
+      `INSERT INTO sessions (id, user_id, mode, secret_hash, previous_secret_hash, rotated_at, generation,
+         device, ip, created_at, last_seen_at, idle_expires_at, absolute_expires_at, revoked_at)
+       VALUES (@id, @userId, @mode, @secretHash, @previousSecretHash, @rotatedAt, @generation,
+         @device, @ip, @createdAt, @lastSeenAt, @idleExpiresAt, @absoluteExpiresAt, @revokedAt)`,
+    ),
+    sessionAndUser: db
+      // expand(): the row is { sessions: {...}, users: {...} }, namespaced by table name.
+      .prepare<[string], { sessions: SessionRecord; users: UserRecord }>(
+        `SELECT ${SESSION_COLUMNS('session')}, ${USER_COLUMNS('user')}
+         FROM sessions session JOIN users user ON user.id = session.user_id WHERE session.id = ?`,
+      )
+      .expand(),
+    touchSession: db.prepare<[number, number, string, number, number]>(
+      `UPDATE sessions SET last_seen_at = ?, idle_expires_at = MIN(?, absolute_expires_at)
+       WHERE id = ? AND ${ACTIVE}`,
+    ),
+    activeUserSessions: db.prepare<[string, number, number], SessionRecord>(
+      `SELECT ${SESSION_COLUMNS('sessions')} FROM sessions
+       WHERE user_id = ? AND ${ACTIVE} ORDER BY created_at DESC, id DESC`,
+    ),
+    endSession: db.prepare<[number, string, string, number, number]>(
+      `UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND ${ACTIVE}`,
+    ),
+    rotate: db.prepare<[string, number, number, number, string, string, number, number]>(
+      `UPDATE sessions SET previous_secret_hash = secret_hash, secret_hash = ?, rotated_at = ?,
+         generation = generation + 1, last_seen_at = ?, idle_expires_at = MIN(?, absolute_expires_at)
+       WHERE id = ? AND secret_hash = ? AND ${ACTIVE}`,
+    ),
+    insertRevocation: db.prepare<[RevocationEntry['kind'], string, number, number]>(
+      'INSERT INTO revocations (kind, subject, at, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    listRevocations: db.prepare<[number, number, number], RevocationEntry>(
+      `SELECT seq, kind, subject, at, expires_at AS expiresAt FROM revocations
+       WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+    ),
+    insertFailure: db.prepare<[string, number, number]>(
+      'INSERT INTO login_failures (key, at, expires_at) VALUES (?, ?, ?)',
+    ),
+    countFailures: db.prepare<[string, number], FailureCount>(
+      'SELECT COUNT(*) AS count, MIN(at) AS oldestAt FROM login_failures WHERE key = ? AND at >= ?',
+    ),
+    clearFailures: db.prepare<[string]>('DELETE FROM login_failures WHERE key = ?'),
+    listKeys: db.prepare<[], SigningKeyRecord>(
+      `SELECT kid, alg, public_jwk AS publicJwk, private_jwk AS privateJwk, created_at AS createdAt,
+         activates_at AS activatesAt, retires_at AS retiresAt, expires_at AS expiresAt
+       FROM signing_keys ORDER BY created_at, kid`,
+    ),
+    insertKey: db.prepare<SigningKeyRecord>(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, created_at, activates_at, retires_at, expires_at)
+       VALUES (@kid, @alg, @publicJwk, @privateJwk, @createdAt, @activatesAt, @retiresAt, @expiresAt)`,
+    ),
+    updateKey: db.prepare<[number | null, number | null, string]>(
+      'UPDATE signing_keys SET retires_at = ?, expires_at = ? WHERE kid = ?',
+    ),
+    insertSecret: db.prepare<[string, string]>('INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?, ?)'),
+    secret: db.prepare<[string], string>('SELECT value FROM server_secrets WHERE name = ?').pluck(),
+    purgeSessions: db.prepare<[number, number]>(
+      'DELETE FROM sessions WHERE revoked_at IS NOT NULL OR idle_expires_at <= ? OR absolute_expires_at <= ?',
+    ),
+    purgeRevocations: db.prepare<[number]>('DELETE FROM revocations WHERE expires_at <= ?'),
+    purgeFailures: db.prepare<[number]>('DELETE FROM login_failures WHERE expires_at <= ?'),
+    purgeKeys: db.prepare<[number]>('DELETE FROM signing_keys WHERE expires_at <= ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** The multi-statement operations, each wrapped once in a transaction (run as `BEGIN IMMEDIATE`). */
+function prepareTransactions(db: Database, s: () => Statements) {
+  return {
+    endSessions: db.transaction((request: EndSessionsRequest): string[] => {
+      const st = s();
+      const { userId, at, feedExpiresAt } = request;
+      const candidates = request.all
+        ? st.activeUserSessions.all(userId, at, at).map((session) => session.id)
+        : (request.sessionIds ?? []);
+      const ended: string[] = [];
+      for (const id of candidates) {
+        if (id === request.exceptSessionId) continue;
+        if (st.endSession.run(at, id, userId, at, at).changes !== 1) continue;
+        ended.push(id);
+        st.insertRevocation.run('session', id, at, feedExpiresAt);
+      }
+      if (request.userNotBefore) st.insertRevocation.run('user', userId, at, feedExpiresAt);
+      return ended;
+    }),
+    rotate: db.transaction((r: RefreshRotation): boolean => {
+      const { changes } = s().rotate.run(
+        r.newSecretHash, r.at, r.at, r.idleExpiresAt, r.sessionId, r.expectedSecretHash, r.at, r.at,
+      );
+      return changes === 1;
+    }),
+    addFailure: db.transaction((key: string, at: number, since: number, expiresAt: number): FailureCount => {
+      s().insertFailure.run(key, at, expiresAt);
+      return s().countFailures.get(key, since)!;
+    }),
+    purge: db.transaction((now: number): number => {
+      const st = s();
+      return (
+        st.purgeSessions.run(now, now).changes +
+        st.purgeRevocations.run(now).changes +
+        st.purgeFailures.run(now).changes +
+        st.purgeKeys.run(now).changes
+      );
+    }),
+  };
+}
+
+/** The SQLite implementation of the storage contract. See {@link createSqliteStore}. */
+export class SqliteStore implements Store {
+  readonly #db: Database;
+  #statements: Statements | undefined;
+  readonly #tx: ReturnType<typeof prepareTransactions>;
+
+  constructor(db: Database) {
+    this.#db = db;
+    db.pragma('foreign_keys = ON');
+    if (sqliteSchemaVersion(db) === SQLITE_SCHEMA_VERSION) this.#statements = prepareStatements(db);
+    this.#tx = prepareTransactions(db, () => this.#s);
+  }
+
+  /** The statements; throws before `migrate()` created the schema. */
+  get #s(): Statements {
+    if (this.#statements === undefined) {
+      throw new Error('The SQLite store has no schema yet: call migrate() first.');
+    }
+    return this.#statements;
+  }
+
+  async migrate(): Promise<void> {
+    migrateSqlite(this.#db);
+    this.#statements ??= prepareStatements(this.#db);
+  }
+
+  async ping(): Promise<void> {
+    this.#s.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      this.#s.insertUser.run(user);
+    } catch (error) {
+      if (isUniqueViolation(error, 'users.email_normalized')) throw new TesseraError('email_taken', { cause: error });
+      throw error;
+    }
+  }
+
+  async getUserById(id: string): Promise<UserRecord | null> {
+    return this.#s.userById.get(id) ?? null;
+  }
+
+  async getUserByEmail(emailNormalized: string): Promise<UserRecord | null> {
+    return this.#s.userByEmail.get(emailNormalized) ?? null;
+  }
+
+  async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    this.#s.updatePasswordHash.run(passwordHash, userId);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.#s.insertSession.run(session);
+  }
+
+  async getSessionAndUser(sessionId: string): Promise<SessionAndUser | null> {
+    const row = this.#s.sessionAndUser.get(sessionId);
+    return row ? { session: row.sessions, user: row.users } : null;
+  }
+
+  async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+    this.#s.touchSession.run(lastSeenAt, idleExpiresAt, sessionId, lastSeenAt, lastSeenAt);
+  }
+
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    return this.#s.activeUserSessions.all(userId, now, now);
+  }
+
+  async endSessions(request: EndSessionsRequest): Promise<string[]> {
+    return this.#tx.endSessions.immediate(request);
+  }
+
+  async rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean> {
+    return this.#tx.rotate.immediate(rotation);
+  }
+
+  async listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]> {
+    // SQLite reads a negative LIMIT as "no limit"; the contract means at most `limit`.
+    return this.#s.listRevocations.all(afterSeq, now, Math.max(0, limit));
+  }
+
+  async addLoginFailure(key: string, at: number, since: number, expiresAt: number): Promise<FailureCount> {
+    return this.#tx.addFailure.immediate(key, at, since, expiresAt);
+  }
+
+  async countLoginFailures(key: string, since: number): Promise<FailureCount> {
+    return this.#s.countFailures.get(key, since)!;
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    this.#s.clearFailures.run(key);
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#s.listKeys.all();
+  }
+
+  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#s.insertKey.run(key);
+  }
+
+  async updateSigningKey(kid: string, changes: Pick<SigningKeyRecord, 'retiresAt' | 'expiresAt'>): Promise<void> {
+    this.#s.updateKey.run(changes.retiresAt, changes.expiresAt, kid);
+  }
+
+  async getOrCreateSecret(name: string, candidate: string): Promise<string> {
+    this.#s.insertSecret.run(name, candidate);
+    return this.#s.secret.get(name)!;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return this.#tx.purge.immediate(now);
+  }
+}
+
+/**
+ * Duck-typed (not `instanceof SqliteError`): the injected connection may come from another
+ * copy of better-sqlite3 than the one this module would import.
+ */
+function isUniqueViolation(error: unknown, column: string): boolean {
+  return (
+    error instanceof Error &&
+    (error as Error & { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes(column)
+  );
+}
