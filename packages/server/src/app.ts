@@ -8,7 +8,7 @@ import { sendResponse, tesseraFastify } from 'tessera/fastify';
 import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
 import type { ServerConfig } from './config.js';
 import { ConfigError } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, TesseraLogController } from './logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { registerUi } from './ui-routes.js';
@@ -93,6 +93,8 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,
+    // Fastify's own not-found log line would carry the raw URL, query string (tokens) included.
+    logController: new TesseraLogController(),
     return503OnClosing: true,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,

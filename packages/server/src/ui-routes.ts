@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Tessera } from 'tessera';
 import { uiAssets, UI_CONTENT_SECURITY_POLICY } from './ui-page.js';
 
@@ -8,7 +8,7 @@ import { uiAssets, UI_CONTENT_SECURITY_POLICY } from './ui-page.js';
  */
 export function registerUi(app: FastifyInstance, _auth: Tessera): void {
   const assets = uiAssets();
-  const page = (type: string, body: string) => async (_request: unknown, reply: import('fastify').FastifyReply) => {
+  const page = (type: string, body: string) => async (_request: unknown, reply: FastifyReply) => {
     reply.header('content-type', type);
     reply.header('content-security-policy', UI_CONTENT_SECURITY_POLICY);
     reply.header('x-frame-options', 'DENY');

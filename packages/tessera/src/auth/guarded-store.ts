@@ -8,11 +8,12 @@ import type { Store } from '../stores/types.js';
  */
 export function guardStore(store: Store, retryAfterSeconds = 1): Store {
   const guarded = {} as Record<string, unknown>;
+  const target = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const key of methodNames(store)) {
-    const method = (store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[key]!;
+    // Looked up at call time, so a store whose methods are replaced (instrumented) stays guarded.
     guarded[key] = async (...args: unknown[]) => {
       try {
-        return await method.apply(store, args);
+        return await target[key]!(...args);
       } catch (error) {
         if (error instanceof TesseraError) throw error;
         throw new TesseraError('unavailable', { retryAfterSeconds, cause: error });

@@ -129,7 +129,7 @@ export interface SigningKeyRecord {
   /** Private (or symmetric) JWK as JSON. */
   privateJwk: string;
   createdAt: number;
-  /** Published in the JWKS from this time; signs from `activatesAt`. */
+  /** Signs from this time. Published in the JWKS from `createdAt` (publish before use). */
   activatesAt: number;
   /** Stops signing at this time (a newer key took over); null while current. */
   retiresAt: number | null;

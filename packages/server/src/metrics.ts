@@ -1,0 +1,142 @@
+/**
+ * Prometheus metrics of one server instance, on a registry of its own (never prom-client's
+ * global one, so several instances and tests never collide). Every name starts with
+ * `tessera_`. Labels take only small, fixed sets of values: never a user, an email, an IP,
+ * a token or a raw URL (the HTTP histogram is labelled with the route pattern).
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RevocationReason, TesseraEvent } from 'tessera';
+
+/** Expected `mode` label values. */
+export const AUTH_MODES = ['session', 'jwt'] as const;
+/** Expected `outcome` values of `tessera_login_attempts_total`. */
+export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'rate_limited', 'disabled'] as const satisfies ReadonlyArray<Extract<TesseraEvent, { type: 'sign_in' }>['outcome']>;
+/** Expected `outcome` values of `tessera_token_verifications_total`. */
+export const TOKEN_VERIFICATION_OUTCOMES = ['valid', 'invalid', 'expired', 'revoked'] as const;
+/** Expected `reason` values of `tessera_revocations_total`. */
+export const REVOCATION_REASONS = ['logout', 'logout_all', 'ended_by_user', 'password_changed', 'refresh_reuse', 'admin'] as const satisfies readonly RevocationReason[];
+
+/** Label of requests that matched no route (404s): never the raw URL. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The metrics of one server instance. */
+export interface TesseraMetrics {
+  /** This instance's registry. */
+  readonly registry: Registry;
+  /** The `Content-Type` of {@link TesseraMetrics.render}'s output. */
+  readonly contentType: string;
+  /** `tessera_login_attempts_total{mode,outcome}`: see {@link LOGIN_OUTCOMES}. */
+  readonly loginAttempts: Counter<'mode' | 'outcome'>;
+  /** `tessera_password_hash_duration_seconds`: time of one password hash or verification. */
+  readonly passwordHashDuration: Histogram;
+  /** `tessera_token_verifications_total{outcome}`: see {@link TOKEN_VERIFICATION_OUTCOMES}. */
+  readonly tokenVerifications: Counter<'outcome'>;
+  /** `tessera_refresh_reuse_detected_total`: refresh-token families revoked for reuse. */
+  readonly refreshReuseDetected: Counter;
+  /** `tessera_rate_limited_total`: requests refused with 429. */
+  readonly rateLimited: Counter;
+  /** `tessera_sessions_created_total{mode}`: session records created. */
+  readonly sessionsCreated: Counter<'mode'>;
+  /** `tessera_revocations_total{reason}`: see {@link REVOCATION_REASONS}. */
+  readonly revocations: Counter<'reason'>;
+  /** `tessera_http_request_duration_seconds{route,method,status}`. */
+  readonly httpRequestDuration: Histogram<'route' | 'method' | 'status'>;
+  /**
+   * Records one HTTP request. `route` is the route pattern (`/auth/sessions/:id`), or
+   * undefined when no route matched; methods outside the standard set count as `OTHER`.
+   */
+  observeHttpRequest(route: string | undefined, method: string, statusCode: number, durationSeconds: number): void;
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string>;
+}
+
+/** Creates the metrics of one server instance, default process metrics included. */
+export function createMetrics(): TesseraMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  collectDefaultMetrics({ register: registry, prefix: 'tessera_' });
+
+  const loginAttempts = new Counter({
+    name: 'tessera_login_attempts_total',
+    help: 'Password sign-in attempts, by mode and outcome.',
+    labelNames: ['mode', 'outcome'] as const,
+    registers,
+  });
+  const passwordHashDuration = new Histogram({
+    name: 'tessera_password_hash_duration_seconds',
+    help: 'Time to hash or verify one password (argon2id).',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const tokenVerifications = new Counter({
+    name: 'tessera_token_verifications_total',
+    help: 'Access-token verifications, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const refreshReuseDetected = new Counter({
+    name: 'tessera_refresh_reuse_detected_total',
+    help: 'Refresh-token reuse detected outside the leeway; the family was revoked.',
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'tessera_rate_limited_total',
+    help: 'Requests refused with 429 by the rate limiter.',
+    registers,
+  });
+  const sessionsCreated = new Counter({
+    name: 'tessera_sessions_created_total',
+    help: 'Session records created, by mode.',
+    labelNames: ['mode'] as const,
+    registers,
+  });
+  const revocations = new Counter({
+    name: 'tessera_revocations_total',
+    help: 'Session records revoked, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const httpRequestDuration = new Histogram({
+    name: 'tessera_http_request_duration_seconds',
+    help: 'HTTP request duration, by route pattern, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+
+  // Start the expected series at zero, so rate() and absence alerts work from the first scrape.
+  for (const mode of AUTH_MODES) {
+    sessionsCreated.inc({ mode }, 0);
+    for (const outcome of LOGIN_OUTCOMES) loginAttempts.inc({ mode, outcome }, 0);
+  }
+  for (const outcome of TOKEN_VERIFICATION_OUTCOMES) tokenVerifications.inc({ outcome }, 0);
+  for (const reason of REVOCATION_REASONS) revocations.inc({ reason }, 0);
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    loginAttempts,
+    passwordHashDuration,
+    tokenVerifications,
+    refreshReuseDetected,
+    rateLimited,
+    sessionsCreated,
+    revocations,
+    httpRequestDuration,
+    observeHttpRequest(route, method, statusCode, durationSeconds) {
+      const m = method.toUpperCase();
+      httpRequestDuration.observe(
+        {
+          route: route === undefined || route === '' ? UNMATCHED_ROUTE : route,
+          method: HTTP_METHODS.has(m) ? m : 'OTHER',
+          status: Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599 ? String(statusCode) : 'other',
+        },
+        Math.max(0, durationSeconds),
+      );
+    },
+    render: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { REDACTED, TesseraLogController, createLogger, fastifyLoggerOptions, loggablePath, serializeRequest, serializeResponse } from '../src/logger.js';
+
+/** A pino destination that keeps every line. */
+function capture(): { stream: { write(line: string): void }; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  return {
+    stream: { write: (line: string) => void chunks.push(line) },
+    text: () => chunks.join(''),
+    lines: () => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+const SECRETS = {
+  password: 'S3cret-password-top',
+  currentPassword: 'S3cret-current-pw',
+  newPassword: 'S3cret-new-pw',
+  refreshToken: 'S3cret-refresh-token',
+  accessToken: 'S3cret-access-token',
+  token: 'S3cret-plain-token',
+  secret: 'S3cret-secret-value',
+};
+
+test('createLogger censors every secret field, at any depth up to three objects, and in arrays', () => {
+  const out = capture();
+  const log = createLogger({ level: 'info', destination: out.stream });
+  log.info({
+    ...SECRETS,
+    body: { password: 'S3cret-body-pw', refreshToken: 'S3cret-body-rt' },
+    req: {
+      headers: { authorization: 'Bearer S3cret-bearer', cookie: '__Host-tessera_session=S3cret-cookie' },
+      body: { currentPassword: 'S3cret-req-body-pw', newPassword: 'S3cret-req-body-new' },
+    },
+    res: { headers: { 'set-cookie': ['__Host-tessera_session=S3cret-set-cookie; HttpOnly'] } },
+    deep: { a: { b: { secret: 'S3cret-depth-3' } } },
+    list: [{ accessToken: 'S3cret-in-array' }],
+    keep: 'visible-value',
+  }, 'sign-in');
+  log.child({ token: 'S3cret-child-binding' }).warn({ input: { token: 'S3cret-child-obj' } }, 'child');
+  const text = out.text();
+  assert.ok(!/S3cret/.test(text), `a secret leaked: ${text}`);
+  assert.ok(text.includes('visible-value'));
+  const [first] = out.lines();
+  assert.equal(first!.password, REDACTED);
+  assert.deepEqual((first!.body as Record<string, unknown>).password, REDACTED);
+});
+
+test('a logged Error with a secret property is censored too', () => {
+  const out = capture();
+  const log = createLogger({ level: 'info', destination: out.stream });
+  const error = Object.assign(new Error('boom'), { password: 'S3cret-on-error' });
+  log.error({ err: error }, 'failed');
+  log.error(error);
+  assert.ok(!out.text().includes('S3cret'));
+  assert.ok(out.text().includes('boom'));
+});
+
+test('the level is honoured; silent logs nothing', () => {
+  const out = capture();
+  const log = createLogger({ level: 'warn', destination: out.stream });
+  log.info('hidden');
+  log.warn('shown');
+  assert.deepEqual(out.lines().map((l) => l.msg), ['shown']);
+  const quiet = capture();
+  createLogger({ level: 'silent', destination: quiet.stream }).fatal('nothing');
+  assert.equal(quiet.text(), '');
+});
+
+test('serializers: method, path without query string, remote address; status only', () => {
+  assert.equal(loggablePath('/auth/refresh?token=S3cret#frag'), '/auth/refresh');
+  assert.equal(loggablePath('/a#b?c'), '/a');
+  assert.equal(loggablePath('/plain'), '/plain');
+  assert.equal(loggablePath(undefined), undefined);
+  assert.ok(loggablePath(`/${'x'.repeat(5000)}`)!.length < 2100);
+  assert.deepEqual(
+    serializeRequest({ method: 'POST', url: '/auth/login?x=1', ip: '203.0.113.9', headers: { authorization: 'Bearer S3cret' } }),
+    { method: 'POST', url: '/auth/login', remoteAddress: '203.0.113.9' },
+  );
+  assert.deepEqual(serializeRequest({ method: 'GET', url: '/', socket: { remoteAddress: '::1' } }), { method: 'GET', url: '/', remoteAddress: '::1' });
+  assert.deepEqual(serializeRequest(null), { method: undefined, url: undefined, remoteAddress: undefined });
+  assert.deepEqual(serializeResponse({ statusCode: 204, headers: { 'set-cookie': 'S3cret' } }), { statusCode: 204 });
+  const out = capture();
+  createLogger({ level: 'info', destination: out.stream }).info({ req: { method: 'GET', url: '/x?access_token=S3cret', headers: { cookie: 'S3cret' } } });
+  assert.ok(!out.text().includes('S3cret'));
+});
+
+test('Fastify with fastifyLoggerOptions: no query string, header, cookie or body secret in its logs', async () => {
+  const out = capture();
+  const app = Fastify({ logger: fastifyLoggerOptions('info', out.stream) });
+  app.post('/auth/login', async (request, reply) => {
+    request.log.info({ body: request.body }, 'login body');
+    void reply.header('set-cookie', '__Host-tessera_session=S3cret-set-cookie; Path=/; HttpOnly; Secure');
+    return { ok: true };
+  });
+  try {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/login?token=S3cret-query-token&x=1',
+      headers: { authorization: 'Bearer S3cret-bearer', cookie: 'tessera_session=S3cret-cookie', 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: 'a@example.com', password: 'S3cret-password' }),
+    });
+    assert.equal(res.statusCode, 200);
+  } finally {
+    await app.close();
+  }
+  const text = out.text();
+  assert.ok(!text.includes('S3cret'), `a secret leaked: ${text}`);
+  const lines = out.lines();
+  const incoming = lines.find((l) => l.msg === 'incoming request');
+  assert.deepEqual(incoming?.req, { method: 'POST', url: '/auth/login', remoteAddress: '127.0.0.1' });
+  const completed = lines.find((l) => l.msg === 'request completed');
+  assert.deepEqual(completed?.res, { statusCode: 200 });
+  assert.ok(text.includes('a@example.com'), 'non-secret fields stay');
+});
+
+test('fastifyLoggerOptions without a stream has none', () => {
+  const opts = fastifyLoggerOptions('debug');
+  assert.equal(opts.level, 'debug');
+  assert.equal('stream' in opts, false);
+  assert.ok(opts.redact.paths.includes('req.headers.authorization'));
+  assert.ok(opts.redact.paths.includes('res.headers["set-cookie"]'));
+});
+
+test('TesseraLogController: an unmatched route is logged without its query string', async () => {
+  const out = capture();
+  const app = Fastify({ logger: fastifyLoggerOptions('info', out.stream), logController: new TesseraLogController() });
+  try {
+    const res = await app.inject({ method: 'GET', url: '/nowhere?access_token=S3cret-404-token' });
+    assert.equal(res.statusCode, 404);
+  } finally {
+    await app.close();
+  }
+  const text = out.text();
+  assert.ok(!text.includes('S3cret'), `a secret leaked: ${text}`);
+  const line = out.lines().find((l) => l.msg === 'route not found');
+  assert.deepEqual(line?.req, { method: 'GET', url: '/nowhere', remoteAddress: '127.0.0.1' });
+});

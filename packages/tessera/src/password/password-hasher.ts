@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import type { Algorithm, Options as Argon2Options } from '@node-rs/argon2';
+import type { Clock } from '../clock.js';
+import { normalizePassword } from './password-policy.js';
+import { WorkQueue } from './work-queue.js';
+import type { WorkQueueStats } from './work-queue.js';
+
+/**
+ * Password hashing with argon2id, the first choice of the OWASP Password Storage Cheat Sheet
+ * (and a memory-hard function, as NIST SP 800-63B-4 §3.1.1.2 recommends). @node-rs/argon2
+ * runs each hash/verify on libuv's threadpool, so the event loop keeps serving requests
+ * while a hash is computed; the bounded {@link WorkQueue} in front of it caps CPU, memory
+ * (memoryKiB per operation in flight) and backlog.
+ */
+
+/** Hashes and verifies passwords. Every method normalises the password (NFKC) itself. */
+export interface PasswordHasher {
+  /** A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with a fresh random salt. */
+  hash(password: string): Promise<string>;
+  /** True when `password` matches `hash`. False, never a throw, for a malformed hash. */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when `hash` was made with another algorithm or weaker parameters than configured. */
+  needsRehash(hash: string): boolean;
+  /**
+   * Spends the work of one `verify` against a fixed dummy hash and discards the result, so
+   * that a sign-in for an unknown email takes as long as one with a wrong password (no
+   * account enumeration by timing, OWASP Authentication Cheat Sheet).
+   */
+  burn(password: string): Promise<void>;
+}
+
+/** The operations reported to {@link Argon2HasherOptions.onDuration}. */
+export type HasherOperation = 'hash' | 'verify' | 'burn';
+
+/** The argon2id cost parameters. */
+export interface Argon2Params {
+  /** Memory per operation, KiB (`m`). */
+  memoryKiB: number;
+  /** Passes over memory (`t`). */
+  timeCost: number;
+  /** Lanes (`p`). */
+  parallelism: number;
+}
+
+/** Options of {@link createArgon2Hasher}. */
+export interface Argon2HasherOptions extends Partial<Argon2Params> {
+  /** Operations in flight at once; defaults to `os.availableParallelism()`. */
+  concurrency?: number;
+  /** Operations waiting for a slot; defaults to `concurrency * 64`. Beyond: `unavailable`. */
+  maxQueue?: number;
+  /** Time source for `onDuration`; defaults to `performance.now()` (sub-millisecond). */
+  clock?: Clock;
+  /** Called after each operation ran, with its duration in seconds (queue wait excluded). */
+  onDuration?: (op: HasherOperation, seconds: number) => void;
+}
+
+/** An argon2id {@link PasswordHasher} with its configuration and queue load exposed. */
+export interface Argon2Hasher extends PasswordHasher {
+  readonly params: Readonly<Argon2Params>;
+  /** Current load of the work queue. */
+  stats(): WorkQueueStats;
+}
+
+/**
+ * Default cost: the OWASP Password Storage Cheat Sheet's first argon2id configuration
+ * (m=19 MiB, t=2, p=1). Raise memoryKiB (and lower timeCost accordingly) if the hardware
+ * allows; never go below these.
+ */
+export const ARGON2_DEFAULT_PARAMS: Readonly<Argon2Params> = Object.freeze({ memoryKiB: 19456, timeCost: 2, parallelism: 1 });
+
+// `Algorithm` is an ambient const enum, unusable under isolatedModules: 2 is Argon2id.
+const ARGON2ID: Algorithm = 2;
+const ARGON2_VERSION = 19;
+
+const PHC = /^\$(argon2(?:id|i|d))\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
+/** Parses an argon2 PHC string; null when it is anything else. */
+function parsePhc(hash: string): { algorithm: string; version: number } & Argon2Params | null {
+  const m = PHC.exec(hash);
+  if (m === null) return null;
+  return {
+    algorithm: m[1]!,
+    version: Number(m[2]),
+    memoryKiB: Number(m[3]),
+    timeCost: Number(m[4]),
+    parallelism: Number(m[5]),
+  };
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+/**
+ * Creates an argon2id hasher. Tests may pass small parameters (e.g. `memoryKiB: 1024,
+ * timeCost: 1`) to stay fast; production should keep the defaults or raise them.
+ *
+ * Sizing: each operation in flight holds `memoryKiB` of memory, and runs on libuv's
+ * threadpool (UV_THREADPOOL_SIZE, 4 by default), which file system and DNS calls share; set
+ * UV_THREADPOOL_SIZE above `concurrency` so that hashing cannot starve them.
+ *
+ * @example
+ * ```ts
+ * const hasher = createArgon2Hasher({ onDuration: (op, s) => histogram.observe({ op }, s) })
+ * const ok = user ? await hasher.verify(user.passwordHash, password) : (await hasher.burn(password), false)
+ * ```
+ */
+export function createArgon2Hasher(options: Argon2HasherOptions = {}): Argon2Hasher {
+  const params: Readonly<Argon2Params> = Object.freeze({
+    memoryKiB: positiveInteger('memoryKiB', options.memoryKiB ?? ARGON2_DEFAULT_PARAMS.memoryKiB),
+    timeCost: positiveInteger('timeCost', options.timeCost ?? ARGON2_DEFAULT_PARAMS.timeCost),
+    parallelism: positiveInteger('parallelism', options.parallelism ?? ARGON2_DEFAULT_PARAMS.parallelism),
+  });
+  const concurrency = positiveInteger('concurrency', options.concurrency ?? availableParallelism());
+  const queue = new WorkQueue({ concurrency, maxQueue: options.maxQueue ?? concurrency * 64, retryAfterSeconds: 1 });
+  const argon2Options: Argon2Options = {
+    algorithm: ARGON2ID,
+    memoryCost: params.memoryKiB,
+    timeCost: params.timeCost,
+    parallelism: params.parallelism,
+  };
+  const { clock, onDuration } = options;
+  const now = clock === undefined ? () => performance.now() : () => clock.nowMs();
+
+  /** Runs `work` in a queue slot and reports how long it took. */
+  function timed<T>(op: HasherOperation, work: () => Promise<T>): Promise<T> {
+    return queue.run(async () => {
+      const start = now();
+      try {
+        return await work();
+      } finally {
+        if (onDuration !== undefined) {
+          try {
+            onDuration(op, Math.max(0, now() - start) / 1000);
+          } catch {
+            // A failing metrics callback must not fail a sign-in.
+          }
+        }
+      }
+    });
+  }
+
+  // The dummy hash is made once, with the configured parameters, so a burn costs what a
+  // verify of a current hash costs. It is created on first use (inside that burn's slot) so
+  // that constructing a hasher starts no work; a failed attempt is retried next time.
+  let dummy: Promise<string> | undefined;
+  function dummyHash(): Promise<string> {
+    dummy ??= argon2Hash(randomBytes(32).toString('base64url'), argon2Options).catch((error: unknown) => {
+      dummy = undefined;
+      throw error;
+    });
+    return dummy;
+  }
+
+  async function safeVerify(hash: string, password: string): Promise<boolean> {
+    try {
+      return await argon2Verify(hash, normalizePassword(password));
+    } catch {
+      // A malformed or foreign hash is a mismatch, not a server error: the caller answers
+      // invalid_credentials either way, and nothing about the stored value leaks.
+      return false;
+    }
+  }
+
+  return {
+    params,
+    stats: () => queue.stats(),
+    hash: (password) => timed('hash', () => argon2Hash(normalizePassword(password), argon2Options)),
+    verify: (hash, password) => timed('verify', () => safeVerify(hash, password)),
+    burn: (password) =>
+      timed('burn', async () => {
+        await safeVerify(await dummyHash(), password);
+      }),
+    needsRehash(hash) {
+      const parsed = parsePhc(hash);
+      if (parsed === null) return true;
+      return (
+        parsed.algorithm !== 'argon2id' ||
+        parsed.version !== ARGON2_VERSION ||
+        parsed.memoryKiB < params.memoryKiB ||
+        parsed.timeCost < params.timeCost ||
+        parsed.parallelism < params.parallelism
+      );
+    },
+  };
+}

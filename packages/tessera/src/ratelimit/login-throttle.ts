@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { TesseraError } from '../errors.js';
+import type { Store } from '../stores/types.js';
+
+/**
+ * Sign-in throttling, two layers (OWASP Authentication Cheat Sheet; NIST SP 800-63B-4
+ * §3.2.2):
+ *
+ * - account + IP: at most `maxFailuresPerAccountAndIp` failures in a sliding window. This
+ *   slows online guessing from one source without letting anyone elsewhere lock the owner
+ *   out (an attacker's IP has its own key).
+ * - account: at most `maxConsecutiveFailuresPerAccount` consecutive failures, from any IP.
+ *   NIST caps consecutive failures at 100; this bounds a distributed attack (many IPs, one
+ *   account) to 100 guesses, which against a blocklisted password space is negligible. The
+ *   lock does not end with the window: only a success, `unlockAccount` (password reset or
+ *   an administrator), or the failures ageing out of the store's retention end it.
+ *
+ * The throttle never looks users up: an unknown email takes exactly the same path, so its
+ * answers reveal nothing about which accounts exist. Keys are SHA-256 digests of a
+ * length-prefixed composition: fixed length, unambiguous ("a:b"+"c" ≠ "a"+"b:c"), and no
+ * email or IP in clear in the store.
+ */
+
+/** The part of the {@link Store} contract the throttle uses. */
+export type LoginFailureStore = Pick<Store, 'addLoginFailure' | 'countLoginFailures' | 'clearLoginFailures'>;
+
+/** Options of {@link createLoginThrottle}. */
+export interface LoginThrottleOptions {
+  store: LoginFailureStore;
+  clock: Clock;
+  /** Failures allowed per account and IP within the window; default 10. */
+  maxFailuresPerAccountAndIp?: number;
+  /** Sliding window of the account + IP layer, seconds; default 900 (15 minutes). */
+  windowSeconds?: number;
+  /** Consecutive failures that lock an account; default 100 (the NIST maximum). */
+  maxConsecutiveFailuresPerAccount?: number;
+  /** `retryAfterSeconds` announced while an account is locked; default 3600. */
+  lockRetryAfterSeconds?: number;
+  /** How long account failures are kept, seconds; default 30 days. */
+  accountRetentionSeconds?: number;
+}
+
+/** The sign-in throttle. `emailNormalized` is the trimmed, lower-cased email. */
+export interface LoginThrottle {
+  /**
+   * Throws `TesseraError('rate_limited', { retryAfterSeconds })` when a sign-in for this
+   * account from this IP must not be attempted now. Call it before verifying the password.
+   */
+  check(emailNormalized: string, ip: string): Promise<void>;
+  /** Counts one failed sign-in (wrong password, or unknown email) on both layers. */
+  recordFailure(emailNormalized: string, ip: string): Promise<void>;
+  /** Forgets the failures of this account and of this account + IP after a success. */
+  recordSuccess(emailNormalized: string, ip: string): Promise<void>;
+  /**
+   * Ends an account lock (after a password reset, or by an administrator). Account + IP
+   * counters cannot be enumerated (their keys are hashes) and end with their window.
+   */
+  unlockAccount(emailNormalized: string): Promise<void>;
+}
+
+const DAY_SECONDS = 86_400;
+
+/** Length-prefixed UTF-8 parts: no part can be confused with a separator or its neighbour. */
+function throttleKey(...parts: string[]): string {
+  const digest = createHash('sha256');
+  for (const part of parts) {
+    const bytes = Buffer.from(part, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    digest.update(length).update(bytes);
+  }
+  return `login:${digest.digest('base64url')}`;
+}
+
+/** The store key of the account layer (exported for tests and diagnostics). */
+export function accountThrottleKey(emailNormalized: string): string {
+  return throttleKey('tessera/login/account/v1', emailNormalized);
+}
+
+/** The store key of the account + IP layer (exported for tests and diagnostics). */
+export function accountIpThrottleKey(emailNormalized: string, ip: string): string {
+  return throttleKey('tessera/login/account-ip/v1', emailNormalized, ip);
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+/**
+ * Creates the sign-in throttle.
+ *
+ * @example
+ * ```ts
+ * await throttle.check(email, ip)
+ * if (!(await verifyPassword())) { await throttle.recordFailure(email, ip); throw invalidCredentials }
+ * await throttle.recordSuccess(email, ip)
+ * ```
+ */
+export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
+  const { store, clock } = options;
+  const maxPair = positiveInteger('maxFailuresPerAccountAndIp', options.maxFailuresPerAccountAndIp ?? 10);
+  const windowMs = positiveInteger('windowSeconds', options.windowSeconds ?? 900) * 1000;
+  const maxAccount = positiveInteger('maxConsecutiveFailuresPerAccount', options.maxConsecutiveFailuresPerAccount ?? 100);
+  const lockRetryAfter = positiveInteger('lockRetryAfterSeconds', options.lockRetryAfterSeconds ?? 3600);
+  const retentionMs = positiveInteger('accountRetentionSeconds', options.accountRetentionSeconds ?? 30 * DAY_SECONDS) * 1000;
+  if (retentionMs < windowMs) throw new RangeError('accountRetentionSeconds must be ≥ windowSeconds');
+
+  return {
+    async check(emailNormalized, ip) {
+      const now = clock.nowMs();
+      const [pair, account] = await Promise.all([
+        store.countLoginFailures(accountIpThrottleKey(emailNormalized, ip), now - windowMs),
+        store.countLoginFailures(accountThrottleKey(emailNormalized), now - retentionMs),
+      ]);
+      let retryAfterSeconds = 0;
+      if (pair.count >= maxPair) {
+        // The window slides: one more attempt is allowed once the oldest counted failure
+        // leaves it. Never announce 0, which would invite an immediate, refused retry.
+        const oldestAt = pair.oldestAt ?? now;
+        retryAfterSeconds = Math.max(1, Math.ceil((oldestAt + windowMs - now) / 1000));
+      }
+      if (account.count >= maxAccount) {
+        retryAfterSeconds = Math.max(retryAfterSeconds, lockRetryAfter);
+      }
+      if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
+    },
+
+    async recordFailure(emailNormalized, ip) {
+      const now = clock.nowMs();
+      // Each entry is kept only as long as it can count, so the store stays bounded.
+      await Promise.all([
+        store.addLoginFailure(accountIpThrottleKey(emailNormalized, ip), now, now - windowMs, now + windowMs),
+        store.addLoginFailure(accountThrottleKey(emailNormalized), now, now - retentionMs, now + retentionMs),
+      ]);
+    },
+
+    async recordSuccess(emailNormalized, ip) {
+      // "Consecutive" failures (NIST): a success starts the count again.
+      await Promise.all([
+        store.clearLoginFailures(accountIpThrottleKey(emailNormalized, ip)),
+        store.clearLoginFailures(accountThrottleKey(emailNormalized)),
+      ]);
+    },
+
+    async unlockAccount(emailNormalized) {
+      await store.clearLoginFailures(accountThrottleKey(emailNormalized));
+    },
+  };
+}
