@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { TesseraError } from '../../src/index.js';
+import { CLIENT, makeTessera, PASSWORD, signedIn } from './fixture.js';
+
+describe('JWT mode', () => {
+  it('issues RFC 9068 access tokens that jose verifies against the published JWKS', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    assert.equal(s.result.mode, 'jwt');
+    if (s.result.mode !== 'jwt') return;
+    const header = decodeProtectedHeader(s.result.accessToken);
+    assert.deepEqual(Object.keys(header).sort(), ['alg', 'kid', 'typ']);
+    assert.equal(header.typ, 'at+jwt');
+    assert.equal(header.alg, 'EdDSA');
+    const claims = decodeJwt(s.result.accessToken);
+    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
+    assert.equal(claims.exp! - claims.iat!, 900);
+    assert.equal(claims.sid, s.sessionId);
+    assert.equal(claims.client_id, 'tessera');
+    const jwk = f.auth.jwks().keys.find((k) => (k as { kid: string }).kid === header.kid)!;
+    const key = await importJWK(jwk as Parameters<typeof importJWK>[0], 'EdDSA');
+    const verified = await jwtVerify(s.result.accessToken, key, {
+      issuer: 'https://auth.example.com', audience: 'https://auth.example.com', typ: 'at+jwt', currentDate: new Date(f.clock.nowMs()),
+    });
+    assert.equal(verified.payload.sub, s.user.id);
+  });
+
+  it('refuses an expired token as expired, and within the clock tolerance still accepts it', async () => {
+    const f = await makeTessera({ clockToleranceSeconds: 5 });
+    const s = await signedIn(f, 'jwt');
+    f.clock.advanceSeconds(903);
+    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+    f.clock.advanceSeconds(3);
+    const r = await f.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'expired');
+  });
+
+  it('rotates keys: the next key is published before it signs, the old one verifies until its tokens expire', async () => {
+    const f = await makeTessera();
+    const before = await signedIn(f, 'jwt');
+    const oldKid = f.auth.jwks().keys.map((k) => (k as { kid: string }).kid);
+    const { kid } = await f.auth.rotateKeys();
+    const published = f.auth.jwks().keys.map((k) => (k as { kid: string }).kid);
+    assert.ok(published.includes(kid) && published.includes(oldKid[0]!), 'both keys published');
+    const during = await signedIn(f, 'jwt');
+    assert.equal(during.result.mode === 'jwt' && decodeProtectedHeader(during.result.accessToken).kid, oldKid[0], 'the old key still signs during the publish lead');
+    f.clock.advanceSeconds(61);
+    const after = await signedIn(f, 'jwt');
+    assert.equal(after.result.mode === 'jwt' && decodeProtectedHeader(after.result.accessToken).kid, kid, 'the new key signs after the lead');
+    assert.equal((await f.auth.authenticate(before.headers)).status, 'authenticated', 'old tokens still verify');
+    f.clock.advanceSeconds(900 + 5 + 1);
+    assert.deepEqual(f.auth.jwks().keys.map((k) => (k as { kid: string }).kid), [kid], 'the old key leaves the JWKS after its last token expired');
+  });
+
+  it('a dry-run rotation changes nothing', async () => {
+    const f = await makeTessera();
+    const keysBefore = JSON.stringify(f.auth.jwks());
+    await f.auth.rotateKeys({ dryRun: true });
+    assert.equal(JSON.stringify(f.auth.jwks()), keysBefore);
+    assert.equal((await f.store.listSigningKeys()).length, 1);
+  });
+
+  it('keeps keys across restarts: a second instance on the same store verifies the first one\'s tokens', async () => {
+    const f = await makeTessera({ jwtAlgorithm: 'ES256' });
+    const s = await signedIn(f, 'jwt');
+    const g = await makeTessera({ jwtAlgorithm: 'ES256' }, { store: f.store, clock: f.clock });
+    assert.equal((await g.auth.authenticate(s.headers)).status, 'authenticated');
+  });
+
+  for (const alg of ['ES256', 'RS256', 'HS256'] as const) {
+    it(`signs and verifies with ${alg}`, async () => {
+      const f = await makeTessera({ jwtAlgorithm: alg });
+      const s = await signedIn(f, 'jwt');
+      assert.equal(s.result.mode === 'jwt' && decodeProtectedHeader(s.result.accessToken).alg, alg);
+      assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+      if (alg === 'HS256') assert.equal(f.auth.jwks().keys.length, 0, 'symmetric keys are never published');
+    });
+  }
+
+  it('refuses two Authorization headers and non-Bearer schemes', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    const h = s.headers.authorization!;
+    assert.equal((await f.auth.authenticate({ authorization: [h, h] })).status, 'anonymous');
+    assert.equal((await f.auth.authenticate({ authorization: h.replace('Bearer', 'Basic') })).status, 'anonymous');
+  });
+});
+
+describe('sign-in', () => {
+  it('answers an unknown email exactly like a wrong password, and burns a hash for it', async () => {
+    const f = await makeTessera();
+    await f.auth.register({ email: 'known@example.com', password: PASSWORD });
+    let burned = 0;
+    const hasher = (await import('../../src/password/password-hasher.js')).createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 });
+    const g = await makeTessera({ passwordHasher: { ...hasher, burn: async (p: string) => { burned++; return hasher.burn(p); } } }, { store: f.store, clock: f.clock });
+    const unknown = await g.auth.signIn({ email: 'nobody@example.com', password: PASSWORD }, CLIENT).catch((e: unknown) => e);
+    const wrong = await g.auth.signIn({ email: 'known@example.com', password: 'not the password at all' }, CLIENT).catch((e: unknown) => e);
+    assert.ok(unknown instanceof TesseraError && wrong instanceof TesseraError);
+    assert.deepEqual(unknown.toJSON(), wrong.toJSON());
+    assert.equal(unknown.status, wrong.status);
+    assert.equal(burned, 1);
+  });
+
+  it('throttles per account and IP, counting unknown emails alike, and a success resets it', async () => {
+    const f = await makeTessera({ loginMaxFailures: 3 });
+    await f.auth.register({ email: 'k@example.com', password: PASSWORD });
+    for (const email of ['k@example.com', 'ghost@example.com']) {
+      for (let i = 0; i < 3; i++) await assert.rejects(f.auth.signIn({ email, password: 'nope nope nope nope' }, CLIENT), { code: 'invalid_credentials' });
+      await assert.rejects(f.auth.signIn({ email, password: PASSWORD }, CLIENT), (e: unknown) => e instanceof TesseraError && e.code === 'rate_limited' && (e.retryAfterSeconds ?? 0) > 0);
+    }
+    assert.equal((await f.auth.signIn({ email: 'k@example.com', password: PASSWORD }, { ip: '198.51.100.1' })).mode, 'session', 'another IP is not throttled');
+    f.clock.advanceSeconds(901);
+    await f.auth.signIn({ email: 'k@example.com', password: PASSWORD }, CLIENT);
+    for (let i = 0; i < 2; i++) await assert.rejects(f.auth.signIn({ email: 'k@example.com', password: 'nope nope nope nope' }, CLIENT));
+    assert.equal((await f.auth.signIn({ email: 'k@example.com', password: PASSWORD }, CLIENT)).mode, 'session', 'the success reset the count');
+  });
+
+  it('rehashes on sign-in when the hash parameters were raised', async () => {
+    const f = await makeTessera();
+    await f.auth.register({ email: 'h@example.com', password: PASSWORD });
+    const oldHash = (await f.store.getUserByEmail('h@example.com'))!.passwordHash;
+    const { createArgon2Hasher } = await import('../../src/password/password-hasher.js');
+    const g = await makeTessera({ passwordHasher: createArgon2Hasher({ memoryKiB: 2048, timeCost: 1 }) }, { store: f.store, clock: f.clock });
+    await g.auth.signIn({ email: 'h@example.com', password: PASSWORD }, CLIENT);
+    const newHash = (await f.store.getUserByEmail('h@example.com'))!.passwordHash;
+    assert.notEqual(newHash, oldHash);
+    assert.match(newHash, /m=2048/);
+  });
+
+  it('rejects bad input with invalid_request, never a crash', async () => {
+    const f = await makeTessera();
+    for (const email of [undefined, 5, {}, '', 'no-at-sign', 'a@b@c', `${'x'.repeat(300)}@example.com`, 'sp ace@example.com']) {
+      await assert.rejects(f.auth.register({ email, password: PASSWORD }), { code: 'invalid_request' });
+    }
+    await assert.rejects(f.auth.signIn({ email: 'a@example.com', password: PASSWORD, mode: 'cookie' }, CLIENT), { code: 'invalid_request' });
+    await assert.rejects(f.auth.register({ email: 'a@example.com', password: ['x'] }), { code: 'invalid_request' });
+  });
+});

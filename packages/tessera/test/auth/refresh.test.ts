@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TesseraError } from '../../src/index.js';
+import { CLIENT, makeTessera, PASSWORD, signedIn } from './fixture.js';
+
+const isInvalidGrant = (e: unknown) => e instanceof TesseraError && e.code === 'invalid_grant' && e.status === 401;
+
+describe('refresh tokens', () => {
+  it('rotate on every use: a new opaque 256-bit token, and a new access token for the same sid', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    const next = await f.auth.refresh(s.refreshToken);
+    assert.notEqual(next.refreshToken, s.refreshToken);
+    assert.equal(next.sessionId, s.sessionId);
+    assert.equal(Buffer.from(next.refreshToken.split('.')[1]!, 'base64url').length, 32);
+    assert.match(next.setCookies[0]!, /^__Secure-tessera_refresh=[^;]+; Max-Age=\d+; Path=\/auth\/refresh; HttpOnly; Secure; SameSite=Strict$/);
+    const third = await f.auth.refresh(next.refreshToken);
+    assert.notEqual(third.refreshToken, next.refreshToken);
+  });
+
+  it('gives the immediate predecessor, within the leeway, the same successor (parallel tabs)', async () => {
+    const f = await makeTessera({ refreshReuseLeewaySeconds: 10 });
+    const s = await signedIn(f, 'jwt');
+    const first = await f.auth.refresh(s.refreshToken);
+    f.clock.advanceSeconds(9);
+    const again = await f.auth.refresh(s.refreshToken);
+    assert.equal(again.refreshToken, first.refreshToken);
+    assert.ok(f.events.some((e) => e.type === 'refresh' && e.outcome === 'replayed_in_leeway'));
+    // The family is intact: the successor still rotates.
+    assert.ok((await f.auth.refresh(first.refreshToken)).refreshToken);
+  });
+
+  it('treats the predecessor after the leeway as reuse: the whole family and its access tokens are revoked at once', async () => {
+    const f = await makeTessera({ refreshReuseLeewaySeconds: 10 });
+    const s = await signedIn(f, 'jwt');
+    const first = await f.auth.refresh(s.refreshToken);
+    f.clock.advanceSeconds(11);
+    await assert.rejects(f.auth.refresh(s.refreshToken), isInvalidGrant);
+    assert.ok(f.events.some((e) => e.type === 'refresh_reuse_detected' && e.sessionId === s.sessionId));
+    await assert.rejects(f.auth.refresh(first.refreshToken), isInvalidGrant, 'the successor dies with the family');
+    const r = await f.auth.authenticate({ authorization: `Bearer ${first.accessToken}` });
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+  });
+
+  it('treats the grandparent as reuse even inside the leeway', async () => {
+    const f = await makeTessera({ refreshReuseLeewaySeconds: 10 });
+    const s = await signedIn(f, 'jwt');
+    const first = await f.auth.refresh(s.refreshToken);
+    const second = await f.auth.refresh(first.refreshToken);
+    await assert.rejects(f.auth.refresh(s.refreshToken), isInvalidGrant);
+    await assert.rejects(f.auth.refresh(second.refreshToken), isInvalidGrant);
+  });
+
+  it('does not let a forged secret with a known sid revoke the family', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    const first = await f.auth.refresh(s.refreshToken);
+    const forged = `${s.sessionId}.${Buffer.alloc(32, 7).toString('base64url')}`;
+    await assert.rejects(f.auth.refresh(forged), isInvalidGrant);
+    assert.ok(!f.events.some((e) => e.type === 'refresh_reuse_detected'));
+    assert.ok((await f.auth.refresh(first.refreshToken)).refreshToken, 'the family lives on');
+  });
+
+  it('yields exactly one successor for 50 concurrent uses of one token', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => f.auth.refresh(s.refreshToken)));
+    const tokens = new Set(results.map((r) => (r.status === 'fulfilled' ? r.value.refreshToken : `rejected:${String(r.reason)}`)));
+    assert.equal(tokens.size, 1, [...tokens].join('\n'));
+    assert.ok(results.every((r) => r.status === 'fulfilled'));
+  });
+
+  it('expires with the idle timeout and the absolute family lifetime', async () => {
+    const f = await makeTessera({ sessionIdleTimeoutSeconds: 1000, sessionAbsoluteTimeoutSeconds: 2500 });
+    const s = await signedIn(f, 'jwt');
+    f.clock.advanceSeconds(1001);
+    await assert.rejects(f.auth.refresh(s.refreshToken), isInvalidGrant, 'idle');
+    const t = await signedIn(f, 'jwt');
+    let token = t.refreshToken;
+    for (let i = 0; i < 2; i++) {
+      f.clock.advanceSeconds(900);
+      token = (await f.auth.refresh(token)).refreshToken;
+    }
+    f.clock.advanceSeconds(900);
+    await assert.rejects(f.auth.refresh(token), isInvalidGrant, 'absolute lifetime');
+  });
+
+  it('refuses refresh after logout and after a password change', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt', 'r@example.com');
+    await f.auth.signOutWithRefreshToken(s.refreshToken);
+    await assert.rejects(f.auth.refresh(s.refreshToken), isInvalidGrant);
+    const again = await f.auth.signIn({ email: 'r@example.com', password: PASSWORD, mode: 'jwt' }, CLIENT);
+    assert.equal(again.mode, 'jwt');
+    if (again.mode !== 'jwt') return;
+    await f.auth.changePassword({ userId: s.user.id, mode: 'jwt', currentPassword: PASSWORD, newPassword: 'another fine passphrase' }, CLIENT);
+    await assert.rejects(f.auth.refresh(again.refreshToken), isInvalidGrant);
+  });
+
+  it('refuses malformed and session-mode credentials as refresh tokens', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'session');
+    const cookieToken = s.headers.cookie!.split('=')[1]!;
+    for (const bad of [cookieToken, '', 'x.y', 42, null, `${'a'.repeat(22)}.${'b'.repeat(43)}`]) {
+      await assert.rejects(f.auth.refresh(bad), isInvalidGrant);
+    }
+  });
+});
+
+describe('revocation across instances', () => {
+  it('a revocation made by one instance reaches another on its next catch-up, without a store read per request', async () => {
+    const a = await makeTessera();
+    const b = await makeTessera({}, { store: a.store, clock: a.clock });
+    const s = await signedIn(a, 'jwt');
+    const headers = { authorization: `Bearer ${s.result.mode === 'jwt' ? s.result.accessToken : ''}` };
+    assert.equal((await b.auth.authenticate(headers)).status, 'authenticated', 'B verifies A\'s token (shared keys)');
+    let reads = 0;
+    const get = a.store.getSessionAndUser.bind(a.store);
+    a.store.getSessionAndUser = async (id) => { reads++; return get(id); };
+    await a.auth.endSession(s.user.id, s.sessionId, 'logout');
+    assert.equal((await a.auth.authenticate(headers)).status, 'anonymous', 'A refuses at once');
+    assert.equal((await b.auth.authenticate(headers)).status, 'authenticated', 'B has not caught up yet');
+    await b.auth.refreshState();
+    const r = await b.auth.authenticate(headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+    assert.equal(reads, 0, 'JWT checks read no session from the store');
+  });
+
+  it('durable: a new instance on the same store refuses tokens revoked before it started', async () => {
+    const a = await makeTessera();
+    const s = await signedIn(a, 'jwt');
+    await a.auth.endAllSessions(s.user.id);
+    const c = await makeTessera({}, { store: a.store, clock: a.clock });
+    const r = await c.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+  });
+
+  it('drops revocation entries once no token they concern can be valid', async () => {
+    const a = await makeTessera({ accessTokenTtlSeconds: 300, clockToleranceSeconds: 5 });
+    const s = await signedIn(a, 'jwt');
+    await a.auth.endSession(s.user.id, s.sessionId, 'logout');
+    const c = await makeTessera({ accessTokenTtlSeconds: 300, clockToleranceSeconds: 5 }, { store: a.store, clock: a.clock });
+    a.clock.advanceSeconds(306);
+    assert.equal((await a.store.listRevocations(0, a.clock.nowMs(), 10)).length, 0);
+    const r = await c.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'expired', 'the token itself has expired by then');
+  });
+});

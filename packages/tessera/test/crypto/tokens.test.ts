@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeBase64url, encodeBase64url, isBase64url } from '../../src/crypto/base64url.js';
+import { deriveSuccessorSecret, formatCredential, generateId, generateSecret, hashesEqual, hashSecret, parseCredential } from '../../src/crypto/tokens.js';
+import { systemRandom } from '../../src/clock.js';
+
+describe('base64url', () => {
+  it('round-trips and refuses padding, the standard alphabet and non-canonical endings', () => {
+    const bytes = Buffer.from([0xfb, 0xff, 0xbf]);
+    assert.equal(encodeBase64url(bytes), '-_-_');
+    assert.deepEqual(decodeBase64url('-_-_'), bytes);
+    assert.equal(decodeBase64url('+/+/'), null);
+    assert.equal(decodeBase64url('YQ=='), null);
+    assert.equal(decodeBase64url('YR'), null, 'non-zero trailing bits: a second spelling of "a"');
+    assert.equal(decodeBase64url('Y'), null);
+    assert.equal(isBase64url('a.b'), false);
+  });
+});
+
+describe('credentials', () => {
+  it('are a 128-bit id and a 256-bit secret from the CSPRNG, and parse back', () => {
+    const id = generateId(systemRandom);
+    const secret = generateSecret(systemRandom);
+    assert.equal(decodeBase64url(id)!.length, 16);
+    assert.equal(decodeBase64url(secret)!.length, 32);
+    assert.notEqual(generateSecret(systemRandom), secret);
+    assert.deepEqual(parseCredential(formatCredential(id, secret)), { id, secret });
+  });
+  it('refuses anything that is not exactly id.secret in canonical base64url', () => {
+    const id = generateId(systemRandom);
+    const secret = generateSecret(systemRandom);
+    for (const bad of ['', `${id}.${secret}x`, `${id}:${secret}`, `${id}.${secret.slice(0, -1)}=`, `${secret}.${id}`, `${id}.${secret}`.replace(/[A-Za-z]/, '+'), `${'A'.repeat(22)}.${'A'.repeat(42)}B`]) {
+      assert.equal(parseCredential(bad), null, bad);
+    }
+  });
+  it('hash with SHA-256 and compare in constant time', () => {
+    assert.equal(hashSecret('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    assert.equal(hashesEqual(hashSecret('a'), hashSecret('a')), true);
+    assert.equal(hashesEqual(hashSecret('a'), hashSecret('b')), false);
+    assert.equal(hashesEqual('short', hashSecret('a')), false);
+  });
+  it('derive successors deterministically per key, so only the server can compute them', () => {
+    const k1 = Buffer.alloc(32, 1);
+    const k2 = Buffer.alloc(32, 2);
+    assert.equal(deriveSuccessorSecret(k1, 's'), deriveSuccessorSecret(k1, 's'));
+    assert.notEqual(deriveSuccessorSecret(k1, 's'), deriveSuccessorSecret(k2, 's'));
+    assert.equal(decodeBase64url(deriveSuccessorSecret(k1, 's'))!.length, 32);
+  });
+});

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TesseraError } from '../../src/errors.js';
+import { validateBody } from '../../src/http/body-validator.js';
+import { clientIp } from '../../src/http/client-ip.js';
+import { clearedCookies, cookieNames, readCookie, sessionCookie } from '../../src/http/cookies.js';
+import { assertSameOrigin, originOf } from '../../src/http/request-origin.js';
+import { AUTH_ROUTE_SCHEMAS } from '../../src/http/route-schemas.js';
+import { describeDevice } from '../../src/http/user-agent.js';
+
+const forbidden = (e: unknown) => e instanceof TesseraError && e.code === 'forbidden';
+
+describe('cookies', () => {
+  it('uses the __Host- prefix only when Secure, with HttpOnly, SameSite=Lax, Path=/ and no Domain', () => {
+    const secure = sessionCookie(cookieNames(true), true, 'v', 60);
+    assert.equal(secure, '__Host-tessera_session=v; Max-Age=60; Path=/; HttpOnly; Secure; SameSite=Lax');
+    const plain = sessionCookie(cookieNames(false), false, 'v', 60);
+    assert.equal(plain, 'tessera_session=v; Max-Age=60; Path=/; HttpOnly; SameSite=Lax');
+    assert.ok(!/domain/i.test(secure + plain));
+  });
+  it('clears both credentials with Max-Age=0', () => {
+    const [session, refresh] = clearedCookies(cookieNames(true), true);
+    assert.match(session!, /^__Host-tessera_session=; Max-Age=0; Path=\//);
+    assert.match(refresh!, /^__Secure-tessera_refresh=; Max-Age=0; Path=\/auth\/refresh/);
+  });
+  it('reads one cookie; duplicates are ambiguous; look-alike names are not it', () => {
+    assert.deepEqual(readCookie('a=1; tessera_session=abc; b=2', 'tessera_session'), { status: 'present', value: 'abc' });
+    assert.deepEqual(readCookie('tessera_session=abc; tessera_session=def', 'tessera_session'), { status: 'ambiguous' });
+    assert.deepEqual(readCookie(['tessera_session=abc', 'tessera_session=def'], 'tessera_session'), { status: 'ambiguous' });
+    assert.deepEqual(readCookie('xtessera_session=abc; tessera_session_x=1', 'tessera_session'), { status: 'absent' });
+    assert.deepEqual(readCookie(undefined, 'tessera_session'), { status: 'absent' });
+  });
+});
+
+describe('origin check (CSRF)', () => {
+  const base = { method: 'POST', ownOrigin: 'https://auth.example.com', trustedOrigins: ['https://app.example.com'] };
+  it('allows the own origin, trusted origins, and requests without Origin (not from a browser)', () => {
+    assertSameOrigin({ ...base, origin: 'https://auth.example.com', secFetchSite: 'same-origin' });
+    assertSameOrigin({ ...base, origin: 'https://app.example.com', secFetchSite: 'same-site' });
+    assertSameOrigin({ ...base, origin: undefined, secFetchSite: undefined });
+  });
+  it('refuses foreign and null origins, and cross-site or same-site fetch metadata', () => {
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'https://evil.example', secFetchSite: undefined }), forbidden);
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'null', secFetchSite: undefined }), forbidden);
+    assert.throws(() => assertSameOrigin({ ...base, origin: undefined, secFetchSite: 'cross-site' }), forbidden);
+    assert.throws(() => assertSameOrigin({ ...base, origin: undefined, secFetchSite: 'same-site' }), forbidden);
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'https://auth.example.com.evil.example', secFetchSite: undefined }), forbidden);
+  });
+  it('ignores safe methods', () => {
+    assertSameOrigin({ ...base, method: 'GET', origin: 'https://evil.example', secFetchSite: 'cross-site' });
+  });
+  it('computes the own origin from the Host header', () => {
+    assert.equal(originOf('http', 'localhost:3000'), 'http://localhost:3000');
+    assert.equal(originOf('https', 'auth.example.com:443'), 'https://auth.example.com');
+    assert.equal(originOf('http', 'bad host/'), undefined);
+    assert.equal(originOf('http', undefined), undefined);
+  });
+});
+
+describe('client IP', () => {
+  it('ignores X-Forwarded-For unless proxy hops are trusted', () => {
+    assert.equal(clientIp('10.0.0.1', '1.2.3.4', 0), '10.0.0.1');
+    assert.equal(clientIp('10.0.0.1', 'spoofed, 1.2.3.4', 1), '1.2.3.4');
+    assert.equal(clientIp('10.0.0.1', 'client, proxy1', 2), 'client');
+    assert.equal(clientIp('10.0.0.1', 'only-one', 3), 'only-one');
+    assert.equal(clientIp('10.0.0.1', ' , ', 1), '10.0.0.1');
+  });
+});
+
+describe('device labels', () => {
+  it('summarises common user agents and caps unknown ones', () => {
+    assert.equal(describeDevice('Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0'), 'Firefox on Linux');
+    assert.equal(describeDevice('curl/8.5.0'), 'curl');
+    assert.equal(describeDevice(undefined), 'Unknown device');
+    assert.equal(describeDevice('x'.repeat(500)).length, 64);
+  });
+});
+
+describe('body validation', () => {
+  it('is strict: no coercion, no unknown fields, messages name fields without echoing values', () => {
+    validateBody(AUTH_ROUTE_SCHEMAS.login, { email: 'a@b.co', password: 'p', mode: 'jwt' });
+    const cases: Array<[unknown, RegExp]> = [
+      [{ email: 5, password: 'p' }, /^email must be string\.$/],
+      [{ email: 'a@b.co' }, /password/],
+      [{ email: 'a@b.co', password: 'p', extra: 'secret-value' }, /^extra is not a known field\.$/],
+      [{ email: 'a@b.co', password: 'p', mode: 'cookie' }, /mode/],
+      [[1, 2], /object/],
+    ];
+    for (const [input, message] of cases) {
+      assert.throws(() => validateBody(AUTH_ROUTE_SCHEMAS.login, input), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && message.test(e.message) && !e.message.includes('secret-value'));
+    }
+  });
+});
