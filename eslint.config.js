@@ -28,6 +28,15 @@ export default tseslint.config(
     },
   },
   {
+    // The server is a user of the library: public subpaths only, never its files.
+    files: ['packages/server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/tessera/src/**', '**/tessera/dist/**', 'tessera/*/**', '../../tessera/**', '../tessera/**'], message: 'Import the library through its public subpaths (tessera, tessera/fastify, tessera/sqlite…).' }],
+      }],
+    },
+  },
+  {
     files: ['**/test/**/*.ts', 'test/**/*.ts', 'scripts/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

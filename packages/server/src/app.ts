@@ -11,6 +11,7 @@ import { ConfigError } from './config.js';
 import { createLogger, TesseraLogController } from './logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
+import { registerRevocationsRoute } from './revocations-route.js';
 import { registerUi } from './ui-routes.js';
 
 /** The largest request body accepted (spec: 16 KiB, then 413). */
@@ -139,6 +140,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     reply.header('content-type', metrics.contentType);
     return metrics.render();
   });
+  registerRevocationsRoute(app, auth, config.serviceKeys);
   registerUi(app, auth);
 
   return {

@@ -36,6 +36,8 @@ export interface TesseraOptions {
   onEvent?: (event: TesseraEvent) => void;
   /** How often the revocation view catches up from the store, in milliseconds. */
   revocationCatchUpIntervalMs?: number;
+  /** How often expired records, feed entries and throttle entries are deleted, in milliseconds. */
+  purgeIntervalMs?: number;
 }
 
 /** Options after defaults and validation: read only this downstream. */
@@ -61,6 +63,7 @@ export interface ResolvedOptions {
   readonly random: RandomSource;
   readonly onEvent: (event: TesseraEvent) => void;
   readonly revocationCatchUpIntervalMs: number;
+  readonly purgeIntervalMs: number;
 }
 
 /** The one defaults table (the spec's configuration defaults). */
@@ -75,6 +78,7 @@ export const TESSERA_DEFAULTS = Object.freeze({
   loginMaxFailures: 10,
   passwordMinLength: 15,
   revocationCatchUpIntervalMs: 1000,
+  purgeIntervalMs: 600_000,
 });
 
 const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
@@ -141,5 +145,6 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
       }
     },
     revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs, 10, 3_600_000),
+    purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs, 1000, 86_400_000),
   });
 }

@@ -9,7 +9,7 @@ import { createLoginThrottle } from '../ratelimit/login-throttle.js';
 import { RevocationView } from '../revocation/revocation-view.js';
 import type { TesseraOptions, ResolvedOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
-import type { AuthMode } from '../stores/types.js';
+import type { AuthMode, RevocationEntry } from '../stores/types.js';
 import type { CredentialHeaders } from './authenticate.js';
 import { authenticate } from './authenticate.js';
 import type { AuthContext } from './context.js';
@@ -62,6 +62,13 @@ export interface Tessera {
   clearCookies(): string[];
   /** What the password policy asks, for forms. */
   passwordPolicy(): ReturnType<typeof describePasswordPolicy>;
+  /**
+   * The durable revocation feed after `cursor` (for other services' verifiers). Entries are
+   * in feed order; pass the returned `cursor` next time.
+   */
+  revocationsSince(cursor: number, limit?: number): Promise<{ entries: RevocationEntry[]; cursor: number }>;
+  /** Deletes expired rows now (it also happens every `purgeIntervalMs`). Returns rows removed. */
+  purgeExpired(): Promise<number>;
   /** Stops timers; does not close the store (its owner does). */
   close(): Promise<void>;
 }
@@ -106,6 +113,13 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   view.start(options.revocationCatchUpIntervalMs, () => {
     // A failed catch-up is retried on the next tick; the lag shows in /readyz and metrics.
   });
+  // Expired rows are deleted in the background so the database does not grow without bound.
+  const purgeTimer = setInterval(() => {
+    store.purgeExpired(options.clock.nowMs()).catch(() => {
+      // Retried on the next tick; a store outage is reported by requests and /readyz.
+    });
+  }, options.purgeIntervalMs);
+  purgeTimer.unref();
 
   return {
     options,
@@ -171,8 +185,14 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     ready: () => store.ping(),
     clearCookies: () => clearedCookies(names, options.cookieSecure),
     passwordPolicy: () => describePasswordPolicy({ minLength: options.passwordMinLength }),
+    async revocationsSince(cursor, limit = 1000) {
+      const entries = await store.listRevocations(cursor, options.clock.nowMs(), Math.min(Math.max(1, limit), 1000));
+      return { entries, cursor: entries.at(-1)?.seq ?? cursor };
+    },
+    purgeExpired: () => store.purgeExpired(options.clock.nowMs()),
     async close() {
       view.stop();
+      clearInterval(purgeTimer);
     },
   };
 }

@@ -1,0 +1,47 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { errorResponse, TesseraError } from 'tessera';
+import type { Tessera } from 'tessera';
+import { sendResponse } from 'tessera/fastify';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/**
+ * `GET /auth/revocations?since=<cursor>`: the durable revocation feed for other services'
+ * verifiers, authenticated by one of `TESSERA_SERVICE_KEYS` sent as a Bearer token. Keys are
+ * compared as SHA-256 digests in constant time, so neither length nor prefix leaks.
+ */
+export function registerRevocationsRoute(app: FastifyInstance, auth: Tessera, serviceKeys: readonly string[]): void {
+  const keyDigests = serviceKeys.map(digest);
+  const isServiceKey = (presented: string): boolean => {
+    const d = digest(presented);
+    let ok = false;
+    for (const k of keyDigests) ok = timingSafeEqual(k, d) || ok;
+    return ok;
+  };
+
+  app.get('/auth/revocations', async (request, reply) => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
+    if (!match || !isServiceKey(match[1]!)) {
+      return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'A service key is required.' }), match !== null));
+    }
+    const since = (request.query as Record<string, unknown>).since;
+    const cursor = since === undefined || since === '' ? 0 : typeof since === 'string' && /^\d{1,15}$/.test(since) ? Number(since) : -1;
+    if (cursor < 0) {
+      return sendResponse(reply, errorResponse(new TesseraError('invalid_request', { message: 'since must be a cursor returned by this endpoint.' })));
+    }
+    try {
+      const feed = await auth.revocationsSince(cursor);
+      reply.header('cache-control', 'no-store');
+      return {
+        revocations: feed.entries.map((e) => ({ seq: e.seq, kind: e.kind, subject: e.subject, at: e.at, expiresAt: e.expiresAt })),
+        cursor: String(feed.cursor),
+      };
+    } catch (error) {
+      return sendResponse(reply, errorResponse(error));
+    }
+  });
+}
