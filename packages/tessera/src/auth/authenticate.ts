@@ -89,7 +89,9 @@ export async function authenticateSessionToken(ctx: AuthContext, credential: str
   }
   const { session, user } = found;
   const now = options.clock.nowMs();
-  if (session.revokedAt !== null || user.disabledAt !== null) {
+  // The view as well as the record: a revocation that reached the durable feed holds even if
+  // the store that keeps the records missed it (Redis paused or flushed, then back).
+  if (session.revokedAt !== null || user.disabledAt !== null || ctx.view.isSessionRevoked(session.id)) {
     options.onEvent({ type: 'session_validation', outcome: 'revoked' });
     return anonymous('revoked', true, 'session');
   }

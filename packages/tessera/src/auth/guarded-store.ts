@@ -20,6 +20,7 @@ export function guardStore(store: Store, retryAfterSeconds = 1): Store {
       }
     };
   }
+  // Optional methods stay absent when the store lacks them (callers test for them).
   return guarded as unknown as Store;
 }
 

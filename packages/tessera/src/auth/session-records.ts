@@ -14,7 +14,8 @@ export interface NewSession {
 export async function createSessionRecord(ctx: AuthContext, userId: string, mode: AuthMode, client: ClientInfo): Promise<NewSession> {
   const { clock, random, sessionIdleTimeoutSeconds, sessionAbsoluteTimeoutSeconds } = ctx.options;
   const now = clock.nowMs();
-  const id = generateId(random);
+  const randomId = generateId(random);
+  const id = ctx.store.sessionIdFor ? await ctx.store.sessionIdFor(userId, randomId) : randomId;
   const secret = generateSecret(random);
   const record: SessionRecord = {
     id,

@@ -186,6 +186,14 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
+    this.#open();
+    return entries.map((e) => {
+      this.#appendRevocation(e);
+      return { ...this.#revocations.at(-1)! };
+    });
+  }
+
   async listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]> {
     this.#open();
     const out: RevocationEntry[] = [];

@@ -4,6 +4,7 @@ import { migrateSqlite, sqliteSchemaVersion, SQLITE_SCHEMA_VERSION } from './sql
 import type {
   EndSessionsRequest,
   FailureCount,
+  NewRevocation,
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
@@ -156,6 +157,11 @@ function prepareTransactions(db: Database, s: () => Statements) {
       s().insertFailure.run(key, at, expiresAt);
       return s().countFailures.get(key, since)!;
     }),
+    appendRevocations: db.transaction((entries: readonly NewRevocation[]): RevocationEntry[] =>
+      entries.map((e) => {
+        const { lastInsertRowid } = s().insertRevocation.run(e.kind, e.subject, e.at, e.expiresAt);
+        return { seq: Number(lastInsertRowid), kind: e.kind, subject: e.subject, at: e.at, expiresAt: e.expiresAt };
+      })),
     purge: db.transaction((now: number): number => {
       const st = s();
       return (
@@ -246,6 +252,10 @@ export class SqliteStore implements Store {
 
   async rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean> {
     return this.#tx.rotate.immediate(rotation);
+  }
+
+  async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
+    return this.#tx.appendRevocations.immediate(entries);
   }
 
   async listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]> {

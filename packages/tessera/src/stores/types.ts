@@ -161,6 +161,13 @@ export interface Store {
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
 
   // Session records (both modes)
+  /**
+   * Optional: the id of a new session record for `userId`, given a fresh random id (22
+   * base64url characters). A store may overwrite a prefix of it to place the record (a Redis
+   * Cluster hash tag shared with the user's index); the result must still be 22 canonical
+   * base64url characters, and keep at least 96 random bits. The id is not a secret.
+   */
+  sessionIdFor?(userId: string, randomId: string): Promise<string>;
   createSession(session: SessionRecord): Promise<void>;
   /** One round trip: the record and its user, or null. Returns revoked and expired records too. */
   getSessionAndUser(sessionId: string): Promise<SessionAndUser | null>;
@@ -190,6 +197,11 @@ export interface Store {
   rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean>;
 
   // Revocation feed
+  /**
+   * Appends entries to the durable feed (in one transaction) and returns them with their
+   * `seq`. Used by stores that keep session records elsewhere (Redis) and for `jti` entries.
+   */
+  appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]>;
   /** Entries with `seq > afterSeq` and `expiresAt > now`, in `seq` order, at most `limit`. */
   listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]>;
 

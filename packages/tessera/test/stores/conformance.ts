@@ -125,6 +125,21 @@ function feedConformance(store: CurrentStore): void {
       assert.deepEqual(all[3], { seq: all[3]!.seq, kind: 'session', subject: 's4', at: T0 + 3, expiresAt: T0 + 4 * MINUTE });
     });
 
+    it('appendRevocations appends in order, returns seqs, and interleaves with endSessions', async () => {
+      await seedUser(store(), 1, [['s1']]);
+      const appended = await store().appendRevocations([
+        { kind: 'jti', subject: 'jti-1', at: T0, expiresAt: T0 + MINUTE },
+        { kind: 'user', subject: 'user-9', at: T0 + 1, expiresAt: T0 + MINUTE },
+      ]);
+      assert.deepEqual(appended.map((e) => [e.kind, e.subject, e.at, e.expiresAt]), [['jti', 'jti-1', T0, T0 + MINUTE], ['user', 'user-9', T0 + 1, T0 + MINUTE]]);
+      assert.ok(appended[1]!.seq > appended[0]!.seq);
+      await store().endSessions(endRequest('user-1', { sessionIds: ['s1'] }));
+      assert.deepEqual(await store().appendRevocations([]), []);
+      const feed = await store().listRevocations(0, T0, 100);
+      assert.deepEqual(feed.map((e) => e.subject), ['jti-1', 'user-9', 's1']);
+      assert.deepEqual(feed.slice(0, 2), appended);
+    });
+
     it('never reuses a seq, even after the entries were purged', async () => {
       await seedUser(store(), 1, [['s1'], ['s2']]);
       await store().endSessions(endRequest('user-1', { sessionIds: ['s1'] }));
