@@ -58,6 +58,20 @@ function recordEvent(metrics: TesseraMetrics, event: TesseraEvent): void {
   }
 }
 
+/** Answers 405 (with `Allow: GET, HEAD`) for other methods on the server's own GET routes. */
+function registerMethodNotAllowed(app: FastifyInstance, paths: readonly string[]): void {
+  for (const url of paths) {
+    app.route({
+      method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url,
+      handler: async (_request, reply) => {
+        reply.header('allow', 'GET, HEAD');
+        return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
+      },
+    });
+  }
+}
+
 /**
  * Builds the auth server: the store, the auth service, the HTTP API of the spec, health,
  * metrics and the web UI. Does not listen; the caller does (or uses `inject`).
@@ -96,6 +110,11 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     trustProxy: false,
     // Fastify's own not-found log line would carry the raw URL, query string (tokens) included.
     logController: new TesseraLogController(),
+    // The router's own refusals (a badly encoded URL, an over-long parameter) in the spec's shape.
+    frameworkErrors: (error, _request, reply) => {
+      const code = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'invalid_request';
+      return sendResponse(reply, errorResponse(new TesseraError(code)));
+    },
     return503OnClosing: true,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
@@ -142,6 +161,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   });
   registerRevocationsRoute(app, auth, config.serviceKeys);
   registerUi(app, auth);
+  registerMethodNotAllowed(app, ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations']);
 
   return {
     app,

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { AuthResult } from '../auth/public-types.js';
 import type { Tessera } from '../auth/tessera.js';
 import { TesseraError } from '../errors.js';
-import { AUTH_ROUTES, runAuthRoute } from '../http/auth-routes.js';
+import { AUTH_ROUTES, checkOrigin, runAuthRoute } from '../http/auth-routes.js';
 import { clientIp } from '../http/client-ip.js';
 import { bearerChallenge, errorResponse } from '../http/error-response.js';
 import type { HttpRequestInfo, HttpResponse } from '../http/http-types.js';
@@ -75,7 +75,10 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
       if (result.status === 'anonymous') {
         const code = result.reason === 'expired' && result.mode === 'jwt' ? 'token_expired' : 'unauthorized';
         await sendResponse(reply, errorResponse(new TesseraError(code), result.credentialSent));
+        return;
       }
+      // A cookie is an ambient credential: your own state-changing routes get the CSRF check too.
+      if (result.mode === 'session') checkOrigin(auth, toRequestInfo(request, hops));
     } catch (error) {
       await sendResponse(reply, errorResponse(error));
     }

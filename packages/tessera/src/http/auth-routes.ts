@@ -36,7 +36,7 @@ function noContent(setCookies: string[] = []): HttpResponse {
 }
 
 /** Refuses cross-site state-changing requests (see request-origin.ts). */
-function checkOrigin(auth: Tessera, request: HttpRequestInfo): void {
+export function checkOrigin(auth: Tessera, request: HttpRequestInfo): void {
   assertSameOrigin({
     method: request.method,
     origin: header(request, 'origin'),
@@ -60,7 +60,6 @@ async function requireAuth(auth: Tessera, request: HttpRequestInfo): Promise<Ext
     const e = new TesseraError(result.reason === 'expired' && result.mode === 'jwt' ? 'token_expired' : 'unauthorized');
     throw Object.assign(e, { credentialSent: result.credentialSent });
   }
-  if (result.mode === 'session') checkOrigin(auth, request);
   return result;
 }
 
@@ -103,7 +102,6 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
       if (token === undefined) {
         const cookie = readCookie(request.headers.cookie, auth.cookieNames.refresh);
         if (cookie.status !== 'present') throw new TesseraError('invalid_grant');
-        checkOrigin(auth, request);
         token = cookie.value;
       }
       const pair = await auth.refresh(token);
@@ -172,9 +170,18 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
   },
 ];
 
+/** True when the request carries the session or the refresh cookie (an ambient credential). */
+function carriesCredentialCookie(auth: Tessera, request: HttpRequestInfo): boolean {
+  const header = request.headers.cookie;
+  return readCookie(header, auth.cookieNames.session).status !== 'absent' || readCookie(header, auth.cookieNames.refresh).status !== 'absent';
+}
+
 /** Runs a route and turns any failure into the spec's error response. */
 export async function runAuthRoute(route: AuthRoute, auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse> {
   try {
+    // CSRF: every state-changing request that carries a credential cookie is checked, whatever
+    // else it carries (a body token does not make a cookie-bearing request safe).
+    if (route.method !== 'GET' && carriesCredentialCookie(auth, request)) checkOrigin(auth, request);
     if (route.bodySchema) validateBody(route.bodySchema, request.body === '' || request.body === null ? undefined : request.body);
     return await route.handle(auth, request);
   } catch (error) {

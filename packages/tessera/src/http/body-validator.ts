@@ -19,7 +19,8 @@ export function validateBody(schema: object, body: unknown): void {
   }
   if (validate(body ?? {})) return;
   const e = validate.errors?.[0];
-  const field = e?.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : (e?.params as { additionalProperty?: string; missingProperty?: string } | undefined)?.additionalProperty ?? (e?.params as { missingProperty?: string } | undefined)?.missingProperty;
-  const what = e?.keyword === 'additionalProperties' ? 'is not a known field' : e?.message ?? 'is invalid';
-  throw new TesseraError('invalid_request', { message: field ? `${field} ${what}.` : `The body ${what}.` });
+  // An unknown field's name is input: it is not echoed. Known field names come from the schema.
+  if (e?.keyword === 'additionalProperties') throw new TesseraError('invalid_request', { message: 'The body has a field this endpoint does not accept.' });
+  const field = e?.instancePath ? e.instancePath.slice(1) : (e?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  throw new TesseraError('invalid_request', { message: field ? `${field} ${e?.message ?? 'is invalid'}.` : `The body ${e?.message ?? 'is invalid'}.` });
 }

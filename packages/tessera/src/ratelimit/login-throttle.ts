@@ -111,7 +111,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     async check(emailNormalized, ip) {
       const now = clock.nowMs();
       const [pair, account] = await Promise.all([
-        store.countLoginFailures(accountIpThrottleKey(emailNormalized, ip), now - windowMs),
+        store.countLoginFailures(accountIpThrottleKey(emailNormalized, ip), now - windowMs + 1),
         store.countLoginFailures(accountThrottleKey(emailNormalized), now - retentionMs),
       ]);
       let retryAfterSeconds = 0;
@@ -131,7 +131,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       const now = clock.nowMs();
       // Each entry is kept only as long as it can count, so the store stays bounded.
       await Promise.all([
-        store.addLoginFailure(accountIpThrottleKey(emailNormalized, ip), now, now - windowMs, now + windowMs),
+        store.addLoginFailure(accountIpThrottleKey(emailNormalized, ip), now, now - windowMs + 1, now + windowMs),
         store.addLoginFailure(accountThrottleKey(emailNormalized), now, now - retentionMs, now + retentionMs),
       ]);
     },

@@ -82,12 +82,12 @@ describe('body validation', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ email: 5, password: 'p' }, /^email must be string\.$/],
       [{ email: 'a@b.co' }, /password/],
-      [{ email: 'a@b.co', password: 'p', extra: 'secret-value' }, /^extra is not a known field\.$/],
+      [{ email: 'a@b.co', password: 'p', extra: 'secret-value' }, /^The body has a field this endpoint does not accept\.$/],
       [{ email: 'a@b.co', password: 'p', mode: 'cookie' }, /mode/],
       [[1, 2], /object/],
     ];
     for (const [input, message] of cases) {
-      assert.throws(() => validateBody(AUTH_ROUTE_SCHEMAS.login, input), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && message.test(e.message) && !e.message.includes('secret-value'));
+      assert.throws(() => validateBody(AUTH_ROUTE_SCHEMAS.login, input), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && message.test(e.message) && !e.message.includes('secret-value') && !e.message.includes('extra'));
     }
   });
 });
