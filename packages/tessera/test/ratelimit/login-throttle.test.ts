@@ -54,10 +54,11 @@ test('the window slides: one attempt is allowed when the oldest failure leaves i
   assert.equal(await outcome(throttle, EMAIL, IP), 300);
   clock.advanceSeconds(299);
   assert.equal(await outcome(throttle, EMAIL, IP), 1);
-  clock.advanceSeconds(1); // t=900: the failure at t=0 is exactly at the edge, still counted
-  assert.equal(await outcome(throttle, EMAIL, IP), 1, 'never 0');
-  clock.advanceSeconds(0.001);
+  clock.advanceSeconds(1); // t=900: the failure at t=0 has left the window; Retry-After was exact
   assert.equal(await outcome(throttle, EMAIL, IP), null);
+  clock.advanceSeconds(-0.001);
+  assert.equal(await outcome(throttle, EMAIL, IP), 1, 'a millisecond earlier it still counts, and Retry-After is never 0');
+  clock.advanceSeconds(0.001);
   await throttle.recordFailure(EMAIL, IP);
   // Failures at t=60…540 and t≈900: the one at t=60 leaves at t=960.
   assert.equal(await outcome(throttle, EMAIL, IP), 60);
