@@ -33,6 +33,8 @@ async function serve(argv: string[]): Promise<number> {
     if (closing) return;
     closing = true;
     server.app.log.info({ signal }, 'shutting down');
+    // In-flight requests get a few seconds; a stuck connection must not keep the process alive.
+    setTimeout(() => process.exit(1), 10_000).unref();
     await server.close();
     process.exit(0);
   };

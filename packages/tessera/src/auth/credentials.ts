@@ -128,9 +128,14 @@ export async function changePassword(
   if (!user || user.disabledAt !== null) throw new TesseraError('unauthorized');
   const current = passwordOf(input.currentPassword, 'currentPassword');
   const next = passwordOf(input.newPassword, 'newPassword');
+  // A stolen session must not become a password oracle: wrong current passwords count
+  // against the same throttle as sign-in failures.
+  await ctx.throttle.check(user.emailNormalized, client.ip);
   if (!(await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, current)))) {
+    await ctx.throttle.recordFailure(user.emailNormalized, client.ip);
     throw new TesseraError('invalid_credentials', { message: 'The current password is incorrect.' });
   }
+  await ctx.throttle.recordSuccess(user.emailNormalized, client.ip);
   checkPasswordPolicy(next, { minLength: ctx.options.passwordMinLength, email: user.email });
   const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(next));
   await ctx.store.updatePasswordHash(user.id, passwordHash);

@@ -35,8 +35,23 @@ export function assertSameOrigin(input: OriginCheckInput): void {
   }
   if (input.origin === undefined) return;
   if (input.origin === 'null') throw new TesseraError('forbidden', { message: 'Cross-site requests are not allowed.' });
-  if (input.origin === input.ownOrigin || input.trustedOrigins.includes(input.origin)) return;
+  const origin = canonicalOrigin(input.origin);
+  if (origin !== undefined && (origin === input.ownOrigin || input.trustedOrigins.includes(origin))) return;
   throw new TesseraError('forbidden', { message: 'Cross-site requests are not allowed.' });
+}
+
+/**
+ * An Origin header in canonical form (`https://a.example:443` → `https://a.example`), or
+ * undefined when it is not a bare http(s) origin.
+ */
+function canonicalOrigin(origin: string): string | undefined {
+  try {
+    const url = new URL(origin);
+    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    return bare && (url.protocol === 'http:' || url.protocol === 'https:') ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The origin a request was addressed to, from its scheme and Host header. */

@@ -118,6 +118,16 @@ describe('session mode', () => {
     assert.equal((await f.auth.signIn({ email: 'p@example.com', password: 'a brand new passphrase' }, CLIENT)).mode, 'session');
   });
 
+  it('throttles wrong current passwords on password change, like sign-in failures', async () => {
+    const f = await makeTessera({ loginMaxFailures: 3 });
+    const s = await signedIn(f, 'session');
+    const attempt = (currentPassword: string) => f.auth.changePassword({ userId: s.user.id, mode: 'session', currentPassword, newPassword: 'a brand new passphrase' }, CLIENT);
+    for (let i = 0; i < 3; i++) await assert.rejects(attempt('guess number ' + i), { code: 'invalid_credentials' });
+    await assert.rejects(attempt(PASSWORD), { code: 'rate_limited' }, 'even the right password waits');
+    f.clock.advanceSeconds(900);
+    assert.equal((await attempt(PASSWORD)).mode, 'session');
+  });
+
   it('a store outage is "unavailable", never anonymous and never authenticated', async () => {
     const f = await makeTessera();
     const s = await signedIn(f, 'session');

@@ -38,6 +38,8 @@ describe('origin check (CSRF)', () => {
     assertSameOrigin({ ...base, origin: 'https://auth.example.com', secFetchSite: 'same-origin' });
     assertSameOrigin({ ...base, origin: 'https://app.example.com', secFetchSite: 'same-site' });
     assertSameOrigin({ ...base, origin: undefined, secFetchSite: undefined });
+    assertSameOrigin({ ...base, origin: 'https://auth.example.com:443', secFetchSite: undefined });
+    assertSameOrigin({ ...base, origin: 'https://APP.example.com', secFetchSite: undefined });
   });
   it('refuses foreign and null origins, and cross-site or same-site fetch metadata', () => {
     assert.throws(() => assertSameOrigin({ ...base, origin: 'https://evil.example', secFetchSite: undefined }), forbidden);
@@ -45,6 +47,10 @@ describe('origin check (CSRF)', () => {
     assert.throws(() => assertSameOrigin({ ...base, origin: undefined, secFetchSite: 'cross-site' }), forbidden);
     assert.throws(() => assertSameOrigin({ ...base, origin: undefined, secFetchSite: 'same-site' }), forbidden);
     assert.throws(() => assertSameOrigin({ ...base, origin: 'https://auth.example.com.evil.example', secFetchSite: undefined }), forbidden);
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'http://auth.example.com', secFetchSite: undefined }), forbidden, 'scheme matters');
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'https://auth.example.com:8443', secFetchSite: undefined }), forbidden, 'port matters');
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'https://user@auth.example.com', secFetchSite: undefined }), forbidden);
+    assert.throws(() => assertSameOrigin({ ...base, origin: 'javascript:alert(1)', secFetchSite: undefined }), forbidden);
   });
   it('ignores safe methods', () => {
     assertSameOrigin({ ...base, method: 'GET', origin: 'https://evil.example', secFetchSite: 'cross-site' });
