@@ -38,6 +38,8 @@ export interface TesseraOptions {
   revocationCatchUpIntervalMs?: number;
   /** How often expired records, feed entries and throttle entries are deleted, in milliseconds. */
   purgeIntervalMs?: number;
+  /** Access tokens remembered as verified (0 turns the cache off). */
+  tokenCacheSize?: number;
 }
 
 /** Options after defaults and validation: read only this downstream. */
@@ -64,6 +66,7 @@ export interface ResolvedOptions {
   readonly onEvent: (event: TesseraEvent) => void;
   readonly revocationCatchUpIntervalMs: number;
   readonly purgeIntervalMs: number;
+  readonly tokenCacheSize: number;
 }
 
 /** The one defaults table (the spec's configuration defaults). */
@@ -79,6 +82,7 @@ export const TESSERA_DEFAULTS = Object.freeze({
   passwordMinLength: 15,
   revocationCatchUpIntervalMs: 1000,
   purgeIntervalMs: 600_000,
+  tokenCacheSize: 10_000,
 });
 
 const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
@@ -146,5 +150,6 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     },
     revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs, 10, 3_600_000),
     purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs, 1000, 86_400_000),
+    tokenCacheSize: integerOption('tokenCacheSize', options.tokenCacheSize, d.tokenCacheSize, 0, 10_000_000),
   });
 }

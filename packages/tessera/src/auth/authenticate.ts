@@ -41,20 +41,24 @@ export async function authenticate(ctx: AuthContext, headers: CredentialHeaders)
 /** Verifies an access token: signature, claims, then the in-memory revocation view. No store read. */
 export async function authenticateAccessToken(ctx: AuthContext, token: string): Promise<AuthResult> {
   const { options } = ctx;
-  let claims;
-  try {
-    claims = verifyAccessToken(token, {
-      keys: (kid) => ctx.keys.ring.verificationKey(kid, options.clock.nowMs()),
-      issuer: options.issuer,
-      audience: options.audience,
-      nowSeconds: epochSeconds(options.clock),
-      clockToleranceSeconds: options.clockToleranceSeconds,
-      maxTtlSeconds: options.accessTokenTtlSeconds,
-    });
-  } catch (error) {
-    const expired = error instanceof TesseraError && error.code === 'token_expired';
-    options.onEvent({ type: 'token_verification', outcome: expired ? 'expired' : 'invalid' });
-    return anonymous(expired ? 'expired' : 'invalid', true, 'jwt');
+  const nowSeconds = epochSeconds(options.clock);
+  let claims = ctx.tokenCache.get(token, nowSeconds, options.clockToleranceSeconds);
+  if (claims === undefined) {
+    try {
+      claims = verifyAccessToken(token, {
+        keys: (kid) => ctx.keys.ring.verificationKey(kid, options.clock.nowMs()),
+        issuer: options.issuer,
+        audience: options.audience,
+        nowSeconds,
+        clockToleranceSeconds: options.clockToleranceSeconds,
+        maxTtlSeconds: options.accessTokenTtlSeconds,
+      });
+    } catch (error) {
+      const expired = error instanceof TesseraError && error.code === 'token_expired';
+      options.onEvent({ type: 'token_verification', outcome: expired ? 'expired' : 'invalid' });
+      return anonymous(expired ? 'expired' : 'invalid', true, 'jwt');
+    }
+    ctx.tokenCache.set(token, claims);
   }
   if (ctx.view.isTokenRevoked(claims.sid, claims.jti, claims.sub, claims.iat)) {
     options.onEvent({ type: 'token_verification', outcome: 'revoked' });

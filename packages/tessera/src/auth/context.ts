@@ -5,6 +5,7 @@ import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Store } from '../stores/types.js';
 import type { KeyManager } from './key-manager.js';
+import type { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 
 /** What every operation of the auth service shares. Internal. */
 export interface AuthContext {
@@ -18,4 +19,6 @@ export interface AuthContext {
   readonly cookieNames: CookieNames;
   /** Key that derives a refresh token's successor (see deriveSuccessorSecret). */
   readonly refreshDerivationKey: Uint8Array;
+  /** Access tokens verified before (see VerifiedTokenCache for the safety rules). */
+  readonly tokenCache: VerifiedTokenCache;
 }

@@ -14,8 +14,12 @@ export class KeyManager {
   #ring: KeyRing = new KeyRing([]);
   #records: SigningKeyRecord[] = [];
 
-  constructor(options: ResolvedOptions) {
+  readonly #onChange: () => void;
+
+  /** `onChange` runs whenever the ring is rebuilt (caches of verified tokens must be dropped). */
+  constructor(options: ResolvedOptions, onChange: () => void = () => {}) {
     this.#options = options;
+    this.#onChange = onChange;
   }
 
   get ring(): KeyRing {
@@ -43,6 +47,7 @@ export class KeyManager {
   async reload(): Promise<void> {
     this.#records = await this.#options.store.listSigningKeys();
     this.#ring = new KeyRing(this.#records);
+    this.#onChange();
   }
 
   /**

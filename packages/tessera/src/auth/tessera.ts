@@ -16,6 +16,7 @@ import type { AuthContext } from './context.js';
 import { changePassword, register, startSession, verifyPassword } from './credentials.js';
 import { guardStore } from './guarded-store.js';
 import { KeyManager } from './key-manager.js';
+import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import type { AuthResult, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { refreshTokens } from './refresh.js';
@@ -94,7 +95,8 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   const options = resolveOptions({ ...input, store: guardStore(input.store) });
   const store = options.store;
   const view = new RevocationView(store, options.clock);
-  const keys = new KeyManager(options);
+  const tokenCache = new VerifiedTokenCache(options.tokenCacheSize);
+  const keys = new KeyManager(options, () => tokenCache.clear());
   await keys.load();
   await view.catchUp();
   const derivationKey = decodeBase64url(await store.getOrCreateSecret('refresh_derivation_key', encodeBase64url(randomBytes(32))));
@@ -109,6 +111,7 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     keys,
     cookieNames: names,
     refreshDerivationKey: derivationKey,
+    tokenCache,
   };
   view.start(options.revocationCatchUpIntervalMs, () => {
     // A failed catch-up is retried on the next tick; the lag shows in /readyz and metrics.
