@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { createArgon2Hasher, ManualClock } from 'tessera';
+import type { PasswordHasher } from 'tessera';
 import { buildServer } from '../../src/app.js';
 import type { TesseraServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -29,6 +30,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Real OWASP argon2 parameters instead of cheap ones. */
   realHasher?: boolean;
+  /** A hasher of the test's own (queue limits). */
+  passwordHasher?: PasswordHasher;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -40,7 +43,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await buildServer(config, {
     logStream,
     ...(clock ? { clock } : {}),
-    ...(options.realHasher ? {} : { passwordHasher: createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 }) }),
+    ...(options.passwordHasher ? { passwordHasher: options.passwordHasher }
+      : options.realHasher ? {} : { passwordHasher: createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 }) }),
   });
   return {
     ...server,
