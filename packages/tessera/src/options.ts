@@ -5,6 +5,7 @@ import type { PasswordHasher } from './password/password-hasher.js';
 import type { Store } from './stores/types.js';
 import type { JwsAlgorithm } from './jwt/algorithms.js';
 import type { TesseraEvent } from './events.js';
+import type { ClusterBus } from './revocation/cluster-bus.js';
 
 /** Options of {@link createTessera}. Only `store` and `issuer` are required. */
 export interface TesseraOptions {
@@ -40,6 +41,13 @@ export interface TesseraOptions {
   purgeIntervalMs?: number;
   /** Access tokens remembered as verified (0 turns the cache off). */
   tokenCacheSize?: number;
+  /**
+   * How instances tell each other about revocations and key rotations (Redis pub/sub,
+   * PostgreSQL LISTEN/NOTIFY). Without one, other instances learn from the periodic catch-up.
+   */
+  clusterBus?: ClusterBus;
+  /** How often the key ring is re-read from the store, in milliseconds. */
+  keyReloadIntervalMs?: number;
 }
 
 /** Options after defaults and validation: read only this downstream. */
@@ -67,6 +75,8 @@ export interface ResolvedOptions {
   readonly revocationCatchUpIntervalMs: number;
   readonly purgeIntervalMs: number;
   readonly tokenCacheSize: number;
+  readonly clusterBus: ClusterBus | undefined;
+  readonly keyReloadIntervalMs: number;
 }
 
 /** The one defaults table (the spec's configuration defaults). */
@@ -83,6 +93,8 @@ export const TESSERA_DEFAULTS = Object.freeze({
   revocationCatchUpIntervalMs: 1000,
   purgeIntervalMs: 600_000,
   tokenCacheSize: 10_000,
+  // Well inside the 60 s a new key is published before it signs.
+  keyReloadIntervalMs: 30_000,
 });
 
 const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
@@ -151,5 +163,7 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs, 10, 3_600_000),
     purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs, 1000, 86_400_000),
     tokenCacheSize: integerOption('tokenCacheSize', options.tokenCacheSize, d.tokenCacheSize, 0, 10_000_000),
+    clusterBus: options.clusterBus,
+    keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs, 1000, 3_600_000),
   });
 }

@@ -3,6 +3,7 @@ import { hashesEqual, hashSecret, parseCredential } from '../crypto/tokens.js';
 import { TesseraError } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
 import { verifyAccessToken } from '../jwt/access-token.js';
+import { refusalReason } from '../jwt/refusal.js';
 import type { AuthContext } from './context.js';
 import type { AnonymousReason, AuthResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
@@ -44,15 +45,22 @@ export async function authenticateAccessToken(ctx: AuthContext, token: string): 
   const nowSeconds = epochSeconds(options.clock);
   let claims = ctx.tokenCache.get(token, nowSeconds, options.clockToleranceSeconds);
   if (claims === undefined) {
+    const verify = () => verifyAccessToken(token, {
+      keys: (kid) => ctx.keys.ring.verificationKey(kid, options.clock.nowMs()),
+      issuer: options.issuer,
+      audience: options.audience,
+      nowSeconds,
+      clockToleranceSeconds: options.clockToleranceSeconds,
+      maxTtlSeconds: options.accessTokenTtlSeconds,
+    });
     try {
-      claims = verifyAccessToken(token, {
-        keys: (kid) => ctx.keys.ring.verificationKey(kid, options.clock.nowMs()),
-        issuer: options.issuer,
-        audience: options.audience,
-        nowSeconds,
-        clockToleranceSeconds: options.clockToleranceSeconds,
-        maxTtlSeconds: options.accessTokenTtlSeconds,
-      });
+      try {
+        claims = verify();
+      } catch (error) {
+        // A kid we do not know may be a key rotated in on another instance: look once more.
+        if (refusalReason(error) !== 'unknown_kid' || !(await ctx.keys.reloadForUnknownKid())) throw error;
+        claims = verify();
+      }
     } catch (error) {
       const expired = error instanceof TesseraError && error.code === 'token_expired';
       options.onEvent({ type: 'token_verification', outcome: expired ? 'expired' : 'invalid' });

@@ -1,9 +1,14 @@
 import { generateSigningKey, KeyRing, planRotation } from '../jwt/key-ring.js';
 import type { ResolvedOptions } from '../options.js';
 import type { SigningKeyRecord } from '../stores/types.js';
+import { TesseraError } from '../errors.js';
 
 /** Seconds a new key is published in the JWKS before it signs (verifiers' caches catch up). */
 export const KEY_PUBLISH_LEAD_SECONDS = 60;
+/** Minimum time between key reloads triggered by an unknown `kid` (a flood of forged kids must not become a flood of store reads). */
+export const UNKNOWN_KID_RELOAD_COOLDOWN_MS = 10_000;
+const ROTATION_LEASE = 'key-rotation';
+const ROTATION_LEASE_MS = 60_000;
 
 /**
  * Owns the key ring: loads it from the store once, creates the first key on first start,
@@ -15,10 +20,14 @@ export class KeyManager {
   #records: SigningKeyRecord[] = [];
 
   readonly #onChange: () => void;
+  readonly #instanceId: string;
+  #lastReloadAt = 0;
+  #reloading: Promise<void> | undefined;
 
   /** `onChange` runs whenever the ring is rebuilt (caches of verified tokens must be dropped). */
-  constructor(options: ResolvedOptions, onChange: () => void = () => {}) {
+  constructor(options: ResolvedOptions, instanceId: string, onChange: () => void = () => {}) {
     this.#options = options;
+    this.#instanceId = instanceId;
     this.#onChange = onChange;
   }
 
@@ -43,11 +52,29 @@ export class KeyManager {
     }
   }
 
-  /** Re-reads the keys from the store (after a rotation elsewhere, or an unknown kid). */
-  async reload(): Promise<void> {
-    this.#records = await this.#options.store.listSigningKeys();
-    this.#ring = new KeyRing(this.#records);
-    this.#onChange();
+  /** Re-reads the keys from the store (after a rotation elsewhere, or an unknown kid). Concurrent calls share one read. */
+  reload(): Promise<void> {
+    this.#reloading ??= (async () => {
+      try {
+        this.#lastReloadAt = this.#options.clock.nowMs();
+        this.#records = await this.#options.store.listSigningKeys();
+        this.#ring = new KeyRing(this.#records);
+        this.#onChange();
+      } finally {
+        this.#reloading = undefined;
+      }
+    })();
+    return this.#reloading;
+  }
+
+  /**
+   * Reloads for a token whose `kid` this ring does not know (a key rotated in on another
+   * instance), at most once per cooldown. Returns whether a reload happened.
+   */
+  async reloadForUnknownKid(): Promise<boolean> {
+    if (this.#options.clock.nowMs() - this.#lastReloadAt < UNKNOWN_KID_RELOAD_COOLDOWN_MS) return false;
+    await this.reload();
+    return true;
   }
 
   /**
@@ -63,10 +90,28 @@ export class KeyManager {
       publishLeadSeconds: KEY_PUBLISH_LEAD_SECONDS,
     });
     if (!dryRun) {
-      await this.#options.store.insertSigningKey(plan.newKey);
-      for (const c of plan.changes) await this.#options.store.updateSigningKey(c.kid, { retiresAt: c.retiresAt, expiresAt: c.expiresAt });
-      await this.reload();
-      this.#options.onEvent({ type: 'key_rotated', kid: plan.newKey.kid });
+      // One rotator at a time across instances: two concurrent rotations would each retire
+      // the other's new key.
+      const { store, clock, clusterBus } = this.#options;
+      if (!(await store.tryAcquireLease(ROTATION_LEASE, this.#instanceId, now, now + ROTATION_LEASE_MS))) {
+        throw new TesseraError('unavailable', { message: 'Another instance is rotating the keys.', retryAfterSeconds: ROTATION_LEASE_MS / 1000 });
+      }
+      try {
+        await this.reload(); // plan against the newest records, now that we hold the lease
+        const fresh = planRotation(this.#records, newKey, clock.nowMs(), {
+          accessTokenTtlSeconds: this.#options.accessTokenTtlSeconds,
+          clockToleranceSeconds: this.#options.clockToleranceSeconds,
+          publishLeadSeconds: KEY_PUBLISH_LEAD_SECONDS,
+        });
+        await store.insertSigningKey(fresh.newKey);
+        for (const c of fresh.changes) await store.updateSigningKey(c.kid, { retiresAt: c.retiresAt, expiresAt: c.expiresAt });
+        await this.reload();
+        this.#options.onEvent({ type: 'key_rotated', kid: fresh.newKey.kid });
+        clusterBus?.publish({ type: 'keys_changed' }).catch(() => {});
+        return fresh;
+      } finally {
+        await store.releaseLease(ROTATION_LEASE, this.#instanceId).catch(() => {});
+      }
     }
     return plan;
   }

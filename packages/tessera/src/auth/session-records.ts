@@ -1,5 +1,5 @@
 import { formatCredential, generateId, generateSecret, hashSecret } from '../crypto/tokens.js';
-import type { AuthMode, RevocationReason, SessionRecord } from '../stores/types.js';
+import type { AuthMode, RevocationEntry, RevocationReason, SessionRecord } from '../stores/types.js';
 import type { AuthContext } from './context.js';
 import type { ClientInfo } from './public-types.js';
 import { describeDevice } from '../http/user-agent.js';
@@ -59,8 +59,12 @@ export async function endSessions(
   const at = clock.nowMs();
   const feedExpiresAt = at + (accessTokenTtlSeconds + clockToleranceSeconds) * 1000;
   const ended = await ctx.store.endSessions({ ...request, at, feedExpiresAt });
-  ctx.view.apply(ended.map((id) => ({ seq: 0, kind: 'session' as const, subject: id, at, expiresAt: feedExpiresAt })));
-  if (request.userNotBefore) ctx.view.apply([{ seq: 0, kind: 'user', subject: request.userId, at, expiresAt: feedExpiresAt }]);
+  const entries: RevocationEntry[] = ended.map((id) => ({ seq: 0, kind: 'session' as const, subject: id, at, expiresAt: feedExpiresAt }));
+  if (request.userNotBefore) entries.push({ seq: 0, kind: 'user', subject: request.userId, at, expiresAt: feedExpiresAt });
+  ctx.view.apply(entries);
+  // The revocation is durable already; the bus only makes other instances learn it sooner, so
+  // a failed publish must not fail the sign-out (their catch-up will find it).
+  if (entries.length > 0 && ctx.options.clusterBus) ctx.options.clusterBus.publish({ type: 'revocations', entries }).catch(() => {});
   if (ended.length > 0) ctx.options.onEvent({ type: 'sessions_ended', userId: request.userId, sessionIds: ended, reason: request.reason });
   return ended;
 }

@@ -96,7 +96,8 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   const store = options.store;
   const view = new RevocationView(store, options.clock);
   const tokenCache = new VerifiedTokenCache(options.tokenCacheSize);
-  const keys = new KeyManager(options, () => tokenCache.clear());
+  const instanceId = encodeBase64url(randomBytes(12));
+  const keys = new KeyManager(options, instanceId, () => tokenCache.clear());
   await keys.load();
   await view.catchUp();
   const derivationKey = decodeBase64url(await store.getOrCreateSecret('refresh_derivation_key', encodeBase64url(randomBytes(32))));
@@ -116,6 +117,20 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   view.start(options.revocationCatchUpIntervalMs, () => {
     // A failed catch-up is retried on the next tick; the lag shows in /readyz and metrics.
   });
+  // Other instances' revocations and rotations, as soon as they happen (best effort: the
+  // periodic catch-up and key reload below cover a lost message).
+  const unsubscribe = options.clusterBus
+    ? await options.clusterBus.subscribe((message) => {
+      if (message.type === 'revocations') view.apply(message.entries);
+      else keys.reload().catch(() => {});
+    })
+    : undefined;
+  const keyTimer = setInterval(() => {
+    keys.reload().catch(() => {
+      // Retried on the next tick; the ring in memory keeps serving.
+    });
+  }, options.keyReloadIntervalMs);
+  keyTimer.unref();
   // Expired rows are deleted in the background so the database does not grow without bound.
   const purgeTimer = setInterval(() => {
     store.purgeExpired(options.clock.nowMs()).catch(() => {
@@ -196,6 +211,8 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     async close() {
       view.stop();
       clearInterval(purgeTimer);
+      clearInterval(keyTimer);
+      await unsubscribe?.();
     },
   };
 }

@@ -73,6 +73,7 @@ interface Failure {
 /** The in-memory implementation of the storage contract. See {@link createMemoryStore}. */
 export class MemoryStore implements Store {
   #closed = false;
+  readonly #leases = new Map<string, { holder: string; expiresAt: number }>();
   readonly #users = new Map<string, UserRecord>();
   /** emailNormalized → user id. */
   readonly #emails = new Map<string, string>();
@@ -252,6 +253,19 @@ export class MemoryStore implements Store {
     this.#open();
     if (!this.#secrets.has(name)) this.#secrets.set(name, candidate);
     return this.#secrets.get(name)!;
+  }
+
+  async tryAcquireLease(name: string, holder: string, now: number, expiresAt: number): Promise<boolean> {
+    this.#open();
+    const current = this.#leases.get(name);
+    if (current && current.expiresAt > now && current.holder !== holder) return false;
+    this.#leases.set(name, { holder, expiresAt });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#open();
+    if (this.#leases.get(name)?.holder === holder) this.#leases.delete(name);
   }
 
   async purgeExpired(now: number): Promise<number> {

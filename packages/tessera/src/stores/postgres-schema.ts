@@ -111,6 +111,14 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     value TEXT NOT NULL
   );
   `,
+  // 2: leases (one key rotation at a time across instances).
+  (s) => `
+  CREATE TABLE ${s}.leases (
+    name       TEXT COLLATE "C" PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code expects (the highest version in `schema_migrations`). */

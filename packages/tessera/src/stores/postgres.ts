@@ -317,6 +317,13 @@ function buildStatements(s: string) {
        SELECT value FROM ${s}.server_secrets WHERE name = $1`,
     ),
     secret: named('secret', `SELECT value FROM ${s}.server_secrets WHERE name = $1`),
+    acquireLease: named(
+      'acquire_lease',
+      `INSERT INTO ${s}.leases (name, holder, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE ${s}.leases.expires_at <= $4 OR ${s}.leases.holder = EXCLUDED.holder`,
+    ),
+    releaseLease: named('release_lease', `DELETE FROM ${s}.leases WHERE name = $1 AND holder = $2`),
     purge: named(
       'purge',
       `WITH s AS (
@@ -541,6 +548,15 @@ export class PostgresStore implements Store {
       if (stored.rows[0]) return stored.rows[0].value;
     }
     throw new Error(`The server secret ${JSON.stringify(name)} could be neither created nor read.`);
+  }
+
+  async tryAcquireLease(name: string, holder: string, now: number, expiresAt: number): Promise<boolean> {
+    const result = await this.#query(this.#sql.acquireLease([name, holder, expiresAt, now]));
+    return result.rowCount === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#query(this.#sql.releaseLease([name, holder]));
   }
 
   async purgeExpired(now: number): Promise<number> {

@@ -1,7 +1,11 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3Module from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { requireOptionalPeer } from '../require-optional-peer.js';
+
+// better-sqlite3 is an optional peer: without it, importing tessera/sqlite says what to install.
+const BetterSqlite3 = requireOptionalPeer<typeof BetterSqlite3Module>('better-sqlite3', 'tessera/sqlite', 'better-sqlite3@12');
 
 // Opening a SQLite database for a store, and its schema migrations.
 
@@ -70,6 +74,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TABLE server_secrets (
     name  TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
+  );
+  `,
+  // 2: leases (one key rotation at a time across instances).
+  `
+  CREATE TABLE leases (
+    name       TEXT PRIMARY KEY NOT NULL,
+    holder     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
   );
   `,
 ];

@@ -120,6 +120,12 @@ function prepareStatements(db: Database) {
     purgeSessions: db.prepare<[number, number]>(
       'DELETE FROM sessions WHERE revoked_at IS NOT NULL OR idle_expires_at <= ? OR absolute_expires_at <= ?',
     ),
+    acquireLease: db.prepare<[string, string, number, number]>(
+      `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.expires_at <= ? OR leases.holder = excluded.holder`,
+    ),
+    releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?'),
     purgeRevocations: db.prepare<[number]>('DELETE FROM revocations WHERE expires_at <= ?'),
     purgeFailures: db.prepare<[number]>('DELETE FROM login_failures WHERE expires_at <= ?'),
     purgeKeys: db.prepare<[number]>('DELETE FROM signing_keys WHERE expires_at <= ?'),
@@ -290,6 +296,14 @@ export class SqliteStore implements Store {
   async getOrCreateSecret(name: string, candidate: string): Promise<string> {
     this.#s.insertSecret.run(name, candidate);
     return this.#s.secret.get(name)!;
+  }
+
+  async tryAcquireLease(name: string, holder: string, now: number, expiresAt: number): Promise<boolean> {
+    return this.#s.acquireLease.run(name, holder, expiresAt, now).changes === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#s.releaseLease.run(name, holder);
   }
 
   async purgeExpired(now: number): Promise<number> {

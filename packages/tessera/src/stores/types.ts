@@ -229,6 +229,16 @@ export interface Store {
    */
   getOrCreateSecret(name: string, candidate: string): Promise<string>;
 
+  // Coordination
+  /**
+   * Takes the lease `name` for `holder` until `expiresAt` if it is free, expired at `now`, or
+   * already held by `holder` (renewal). Returns whether `holder` holds it now. One key
+   * rotation at a time across instances rests on this.
+   */
+  tryAcquireLease(name: string, holder: string, now: number, expiresAt: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+
   /**
    * Deletes expired records, feed entries and old throttle entries. Returns rows removed.
    * Precisely: session records revoked or with either expiry `<= now` (the feed keeps what a

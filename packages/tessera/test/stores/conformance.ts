@@ -189,6 +189,21 @@ function keyConformance(store: CurrentStore): void {
       assert.deepEqual((await store().listSigningKeys())[1], hs);
     });
 
+    it('leases: one holder at a time, renewable by its holder, free after expiry or release', async () => {
+      assert.equal(await store().tryAcquireLease('rotation', 'a', T0, T0 + MINUTE), true);
+      assert.equal(await store().tryAcquireLease('rotation', 'b', T0 + 1, T0 + MINUTE), false, 'held by a');
+      assert.equal(await store().tryAcquireLease('other', 'b', T0 + 1, T0 + MINUTE), true, 'leases are per name');
+      assert.equal(await store().tryAcquireLease('rotation', 'a', T0 + 2, T0 + 2 * MINUTE), true, 'renewal');
+      assert.equal(await store().tryAcquireLease('rotation', 'b', T0 + MINUTE, T0 + 3 * MINUTE), false, 'renewed past T0 + MINUTE');
+      assert.equal(await store().tryAcquireLease('rotation', 'b', T0 + 2 * MINUTE, T0 + 3 * MINUTE), true, 'expired: b takes it');
+      await store().releaseLease('rotation', 'a');
+      assert.equal(await store().tryAcquireLease('rotation', 'a', T0 + 2 * MINUTE, T0 + 3 * MINUTE), false, 'a cannot release b\'s lease');
+      await store().releaseLease('rotation', 'b');
+      assert.equal(await store().tryAcquireLease('rotation', 'a', T0 + 2 * MINUTE, T0 + 3 * MINUTE), true, 'released');
+      const racers = await Promise.all(['x', 'y', 'z', 'w'].map((h) => store().tryAcquireLease('race', h, T0, T0 + MINUTE)));
+      assert.equal(racers.filter(Boolean).length, 1, 'exactly one of concurrent acquirers wins');
+    });
+
     it('getOrCreateSecret keeps the first value, per name, also under concurrent first calls', async () => {
       assert.equal(await store().getOrCreateSecret('cookie', 'first'), 'first');
       assert.equal(await store().getOrCreateSecret('cookie', 'second'), 'first');
