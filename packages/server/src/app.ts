@@ -115,6 +115,17 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
       const code = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'invalid_request';
       return sendResponse(reply, errorResponse(new TesseraError(code)));
     },
+    // Requests Node's HTTP parser refuses (smuggling attempts, broken request lines, oversized
+    // headers) never reach a route: answer them in the spec's shape too, then close.
+    clientErrorHandler: (error, socket) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const tooLarge = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(new TesseraError('invalid_request', { message: tooLarge ? 'The request headers are too large.' : 'The request is malformed.' }).toJSON());
+      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`);
+    },
     return503OnClosing: true,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
