@@ -121,8 +121,10 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   // periodic catch-up and key reload below cover a lost message).
   const unsubscribe = options.clusterBus
     ? await options.clusterBus.subscribe((message) => {
-      if (message.type === 'revocations') view.apply(message.entries);
-      else keys.reload().catch(() => {});
+      if (message.type === 'keys_changed') keys.reload().catch(() => {});
+      else if (message.entries.length > 0) view.apply(message.entries);
+      // An empty list means "too many to carry: read the feed".
+      else view.catchUp().catch(() => {});
     })
     : undefined;
   const keyTimer = setInterval(() => {

@@ -1,0 +1,45 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { ClusterBus, ClusterMessage } from '../revocation/cluster-bus.js';
+import { parseClusterMessage } from '../revocation/cluster-bus.js';
+
+/** Options of {@link createRedisClusterBus}. */
+export interface RedisClusterBusOptions {
+  /** The pub/sub channel; instances of one deployment must agree on it. */
+  channel?: string;
+}
+
+/**
+ * A {@link ClusterBus} on Redis pub/sub. Publishing uses the injected client; subscribing
+ * uses a duplicate of it (a subscribed connection can do nothing else). On Redis Cluster,
+ * PUBLISH reaches subscribers on every node. Pub/sub delivers at most once and not to a
+ * subscriber that is reconnecting: the periodic catch-up from the durable feed covers that.
+ *
+ * @example
+ * ```ts
+ * const auth = await createTessera({ store, issuer, clusterBus: createRedisClusterBus(redis) })
+ * ```
+ */
+export function createRedisClusterBus(client: Redis | Cluster, options: RedisClusterBusOptions = {}): ClusterBus {
+  const channel = options.channel ?? 'tessera:cluster';
+  return {
+    async publish(message: ClusterMessage): Promise<void> {
+      await client.publish(channel, JSON.stringify(message));
+    },
+    async subscribe(listener) {
+      // A subscriber must not fail fast like the request path: it should wait and reconnect.
+      const subscriber = client.duplicate();
+      subscriber.on('error', () => {
+        // Reconnects on its own; the catch-up covers what was missed meanwhile.
+      });
+      subscriber.on('message', (from: string, text: string) => {
+        if (from !== channel) return;
+        const message = parseClusterMessage(text);
+        if (message) listener(message);
+      });
+      await subscriber.subscribe(channel);
+      return async () => {
+        subscriber.disconnect();
+      };
+    },
+  };
+}
