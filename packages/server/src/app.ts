@@ -1,17 +1,15 @@
-import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createTessera, errorResponse, TesseraError } from 'tessera';
 import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
 import { sendResponse, tesseraFastify } from 'tessera/fastify';
-import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
 import type { ServerConfig } from './config.js';
-import { ConfigError } from './config.js';
 import { createLogger, TesseraLogController } from './logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { registerRevocationsRoute } from './revocations-route.js';
+import { openStores } from './stores.js';
 import { registerUi } from './ui-routes.js';
 
 /** The largest request body accepted (spec: 16 KiB, then 413). */
@@ -77,15 +75,12 @@ function registerMethodNotAllowed(app: FastifyInstance, paths: readonly string[]
  * metrics and the web UI. Does not listen; the caller does (or uses `inject`).
  */
 export async function buildServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<TesseraServer> {
-  if (config.databaseUrl !== undefined || config.redisUrl !== undefined) {
-    throw new ConfigError(config.databaseUrl !== undefined ? 'TESSERA_DATABASE_URL' : 'TESSERA_REDIS_URL', 'TESSERA_DATABASE_URL and TESSERA_REDIS_URL are not supported by this version yet: unset them to use SQLite.');
-  }
-  const db = openSqliteDatabase(join(config.dataDir, 'tessera.db'));
-  const store = createSqliteStore(db);
-  await store.migrate();
+  const logger = createLogger(deps.logStream ? { level: config.logLevel, destination: deps.logStream } : { level: config.logLevel });
+  const stores = await openStores(config, (error) => logger.warn({ err: error }, 'store connection error'));
   const metrics = createMetrics();
   const auth = await createTessera({
-    store,
+    store: stores.store,
+    ...(stores.clusterBus ? { clusterBus: stores.clusterBus } : {}),
     issuer: config.issuer,
     audience: config.audience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -104,7 +99,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   });
 
   const app = Fastify({
-    loggerInstance: createLogger(deps.logStream ? { level: config.logLevel, destination: deps.logStream } : { level: config.logLevel }) as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,
@@ -181,7 +176,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     async close() {
       await app.close();
       await auth.close();
-      await store.close();
+      await stores.close();
     },
   };
 }

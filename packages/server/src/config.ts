@@ -131,7 +131,7 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'HOST', flag: '--host', default: CONFIG_DEFAULTS.host, description: 'Address to listen on (`0.0.0.0` or `::` for every interface).' },
   { env: 'TESSERA_DATA_DIR', flag: '--data-dir', default: CONFIG_DEFAULTS.dataDir, description: 'Directory of the SQLite database file, created if missing.' },
   { env: 'TESSERA_DATABASE_URL', flag: '--database-url', default: 'unset: SQLite', description: 'PostgreSQL URL (`postgres://` or `postgresql://`) for users, keys and the audit log. Treated as a secret.' },
-  { env: 'TESSERA_REDIS_URL', flag: '--redis-url', default: 'unset: sessions in the database', description: 'Redis or Valkey URL (`redis://` or `rediss://`) for sessions, refresh tokens, revocations and rate limits. Treated as a secret.' },
+  { env: 'TESSERA_REDIS_URL', flag: '--redis-url', default: 'unset: sessions in the database', description: 'Redis or Valkey URL (`redis://` or `rediss://`), or a comma-separated list of Redis Cluster seed nodes, for sessions, refresh tokens and rate limits (revocations stay durable in the database). Treated as a secret.' },
   { env: 'TESSERA_ISSUER', flag: '--issuer', default: '`http://<host>:<port>` of the listen address', description: 'The `iss` claim of access tokens: an http(s) URL without query or fragment, kept exactly as given. Set it in production.' },
   { env: 'TESSERA_AUDIENCE', flag: undefined, default: 'the issuer', description: 'The `aud` claim of access tokens (`client_id` is always `tessera`).' },
   { env: 'TESSERA_TRUSTED_ORIGINS', flag: undefined, default: "none besides the request's own origin", description: 'Comma-separated origins (`https://app.example.com`) accepted by the CSRF check; no path, query or wildcard.' },
@@ -373,7 +373,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const databaseUrl = dbRaw === undefined ? undefined : secretUrl(dbRaw, ['postgres:', 'postgresql:'], 'PostgreSQL');
 
   const redisRaw = get(FLAG_ENV['redis-url'], 'redis-url');
-  const redisUrl = redisRaw === undefined ? undefined : secretUrl(redisRaw, ['redis:', 'rediss:'], 'Redis');
+  // One URL, or a comma-separated list of Redis Cluster seed nodes; each entry is checked.
+  const redisUrl = redisRaw === undefined ? undefined : redisRaw.value.split(',').map((entry) => secretUrl({ ...redisRaw, value: entry }, ['redis:', 'rediss:'], 'Redis')).join(',');
 
   const issuerRaw = get(FLAG_ENV.issuer, 'issuer');
   const issuer = issuerRaw === undefined ? `http://${urlHost(host)}:${port}` : issuerUrl(issuerRaw);

@@ -23,6 +23,13 @@ describe('README', () => {
     assert.deepEqual(rows, expected);
   });
 
+  it('each integration snippet is exactly the example app that CI runs', () => {
+    for (const name of ['fastify-app', 'express-app', 'hono-app']) {
+      const snippet = /```ts\n([\s\S]*?)```/.exec(section(`example:${name}`))![1]!;
+      assert.equal(snippet, readFileSync(new URL(`../../../examples/${name}/server.ts`, import.meta.url), 'utf8'), name);
+    }
+  });
+
   it('the curl walkthrough runs as written against a real server', { timeout: 60_000 }, async () => {
     const script = /```sh\n([\s\S]*?)```/.exec(section('walkthrough'))![1]!;
     const server = await spawnServer();

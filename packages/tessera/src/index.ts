@@ -24,3 +24,4 @@ export { errorResponse, bearerChallenge } from './http/error-response.js';
 export { clientIp } from './http/client-ip.js';
 export { cookieNames } from './http/cookies.js';
 export type { CookieNames } from './http/cookies.js';
+export type { ClusterBus, ClusterMessage } from './revocation/cluster-bus.js';

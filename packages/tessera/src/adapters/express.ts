@@ -47,6 +47,11 @@ export interface TesseraExpress extends Array<RequestHandler | ErrorRequestHandl
   readonly requireAuth: RequestHandler;
 }
 
+/** The scheme as Express sees it (its own `trust proxy` setting decides X-Forwarded-Proto). */
+function protocolOf(req: Request): 'http' | 'https' {
+  return req.protocol === 'https' ? 'https' : 'http';
+}
+
 /** True once another middleware (a body parser) has read the request stream. */
 function bodyConsumed(req: IncomingMessage): boolean {
   return req.readableEnded || (req.complete && !req.readable);
@@ -166,8 +171,7 @@ export function tesseraExpress(options: TesseraExpressOptions): TesseraExpress {
       pathname,
       headers: req.headers,
       ip: clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], hops),
-      // As Express sees it (its own `trust proxy` setting decides X-Forwarded-Proto).
-      protocol: req.protocol === 'https' ? 'https' : 'http',
+      protocol: protocolOf(req),
       body: bodySource(req),
     }).then((response) => (response ? sendResponse(res, response) : next()), next);
   };
@@ -182,7 +186,7 @@ export function tesseraExpress(options: TesseraExpressOptions): TesseraExpress {
   };
 
   const requireAuth: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    void authenticateOrRefuse(auth, req.headers).then((check) => {
+    void authenticateOrRefuse(auth, { method: req.method, headers: req.headers, protocol: protocolOf(req) }).then((check) => {
       if (check.result) req.auth = check.result;
       if (check.refusal) {
         sendResponse(res, check.refusal);

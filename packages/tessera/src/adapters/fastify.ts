@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import fp from 'fastify-plugin';
+import type FastifyPluginModule from 'fastify-plugin';
 import type { AuthResult } from '../auth/public-types.js';
 import type { Tessera } from '../auth/tessera.js';
 import { TesseraError } from '../errors.js';
-import { AUTH_ROUTES, checkOrigin, runAuthRoute } from '../http/auth-routes.js';
+import { AUTH_ROUTES, runAuthRoute } from '../http/auth-routes.js';
+import { authenticateOrRefuse } from '../http/authenticate-or-refuse.js';
 import { clientIp } from '../http/client-ip.js';
 import { bearerChallenge, errorResponse } from '../http/error-response.js';
 import type { HttpRequestInfo, HttpResponse } from '../http/http-types.js';
+import { BODY_LIMIT_BYTES } from '../http/read-json-body.js';
+import { requireOptionalPeer } from '../require-optional-peer.js';
 
 /** Options of the Fastify plugin. */
 export interface TesseraFastifyOptions {
@@ -69,24 +72,19 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
   app.decorateRequest('auth', null);
   app.decorate('tessera', auth);
   app.decorate('requireAuth', async function requireAuth(request: FastifyRequest, reply: FastifyReply) {
-    try {
-      const result = await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie });
-      request.auth = result;
-      if (result.status === 'anonymous') {
-        const code = result.reason === 'expired' && result.mode === 'jwt' ? 'token_expired' : 'unauthorized';
-        await sendResponse(reply, errorResponse(new TesseraError(code), result.credentialSent));
-        return;
-      }
-      // A cookie is an ambient credential: your own state-changing routes get the CSRF check too.
-      if (result.mode === 'session') checkOrigin(auth, toRequestInfo(request, hops));
-    } catch (error) {
-      await sendResponse(reply, errorResponse(error));
-    }
+    // 401 when anonymous, 503 when the store cannot answer, and the CSRF check when the
+    // session cookie (an ambient credential) authenticates a state-changing request.
+    const check = await authenticateOrRefuse(auth, toRequestInfo(request, hops));
+    if (check.result) request.auth = check.result;
+    if (check.refusal) await sendResponse(reply, check.refusal);
   });
 
   if (options.routePrefix === false) return;
   const prefix = options.routePrefix ?? '/auth';
   await app.register(async (scope) => {
+    // The spec's body rules hold whatever the application configured elsewhere: JSON only
+    // (a text/plain body is a 415, not a string) and at most 16 KiB (413).
+    scope.removeContentTypeParser('text/plain');
     scope.setErrorHandler((error, request, reply) => {
       const e = error instanceof TesseraError ? error : frameworkError(error as { statusCode?: number; code?: string });
       if (e.status >= 500) request.log.error({ err: error }, 'auth route failed');
@@ -102,6 +100,7 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
         // attached for documentation, not for Fastify's coercing validator.
         schema: route.bodySchema ? { body: route.bodySchema } : {},
         validatorCompiler: () => () => true,
+        bodyLimit: BODY_LIMIT_BYTES,
         handler: async (request, reply) => {
           const info = toRequestInfo(request, hops);
           const response = await runAuthRoute(route, auth, info);
@@ -136,7 +135,10 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
  * app.get('/private', { preHandler: app.requireAuth }, async (req) => ({ hello: req.auth }))
  * ```
  */
-export const tesseraFastify = fp(tesseraPlugin, { fastify: '5.x', name: 'tessera' });
+export const tesseraFastify = requireOptionalPeer<typeof FastifyPluginModule>('fastify-plugin', 'tessera/fastify', 'fastify-plugin@5')(
+  tesseraPlugin,
+  { fastify: '5.x', name: 'tessera' },
+);
 
 /** The 401 challenge header value, for your own handlers. */
 export { bearerChallenge };

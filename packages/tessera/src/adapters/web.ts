@@ -35,6 +35,10 @@ export interface WebRequestContext {
 /** A `fetch`-style handler: `(request) => Promise<Response>`. */
 export type WebHandler = (request: Request, context?: WebRequestContext) => Promise<Response>;
 
+function protocolOf(url: URL): 'http' | 'https' {
+  return url.protocol === 'https:' ? 'https' : 'http';
+}
+
 /** The request headers as the core reads them: lower-case names, string values. */
 function headersOf(request: Request, url: URL): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -107,7 +111,7 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
       pathname: url.pathname,
       headers,
       ip,
-      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      protocol: protocolOf(url),
       body: {
         contentType: headers['content-type'],
         contentLength: headers['content-length'],
@@ -133,7 +137,8 @@ export function authenticateRequest(auth: Tessera, request: Request): Promise<Au
 
 /**
  * Guards a route: the authenticated result, or the `Response` to return instead (401 with
- * `WWW-Authenticate`, `token_expired` for an expired access token, 503 on a store outage).
+ * `WWW-Authenticate`, `token_expired` for an expired access token, 503 on a store outage,
+ * 403 for a cross-site state-changing request authenticated by the session cookie).
  *
  * @example
  * ```ts
@@ -143,10 +148,8 @@ export function authenticateRequest(auth: Tessera, request: Request): Promise<Au
  * ```
  */
 export async function requireAuth(auth: Tessera, request: Request): Promise<Authenticated | Response> {
-  const check = await authenticateOrRefuse(auth, {
-    authorization: request.headers.get('authorization') ?? undefined,
-    cookie: request.headers.get('cookie') ?? undefined,
-  });
+  const url = new URL(request.url);
+  const check = await authenticateOrRefuse(auth, { method: request.method, headers: headersOf(request, url), protocol: protocolOf(url) });
   return check.refusal ? toWebResponse(check.refusal, request.method) : check.result;
 }
 

@@ -2,6 +2,13 @@ import type { Clock } from '../clock.js';
 import type { RevocationEntry, Store } from '../stores/types.js';
 
 /**
+ * Where the view reads the durable feed from: a `Store`, or anything that pages the same
+ * entries (the remote verifier reads `GET /auth/revocations` over HTTP). Entries with
+ * `seq > afterSeq` in `seq` order, at most `limit`; `now` lets a store skip expired entries.
+ */
+export type RevocationSource = Pick<Store, 'listRevocations'>;
+
+/**
  * The in-memory view of revocations that lets `authenticate` refuse a revoked access token
  * without a store read per request. It is fed by `apply` (in-process: at once; scale-out:
  * from pub/sub) and by a periodic `catchUp` read of the durable feed, so a missed message
@@ -13,7 +20,7 @@ import type { RevocationEntry, Store } from '../stores/types.js';
  * be valid), so memory stays bounded by the revocations of one access-token lifetime.
  */
 export class RevocationView {
-  readonly #store: Store;
+  readonly #source: RevocationSource;
   readonly #clock: Clock;
   readonly #sessions = new Map<string, number>();
   readonly #jtis = new Map<string, number>();
@@ -25,8 +32,8 @@ export class RevocationView {
   #catchUpInFlight: Promise<void> | undefined;
   #pruneCountdown = 0;
 
-  constructor(store: Store, clock: Clock) {
-    this.#store = store;
+  constructor(source: RevocationSource, clock: Clock) {
+    this.#source = source;
     this.#clock = clock;
   }
 
@@ -88,7 +95,7 @@ export class RevocationView {
   async #readFeed(): Promise<void> {
     const startedAt = this.#clock.nowMs();
     for (;;) {
-      const batch = await this.#store.listRevocations(this.#cursor, startedAt, 1000);
+      const batch = await this.#source.listRevocations(this.#cursor, startedAt, 1000);
       this.apply(batch);
       const last = batch.at(-1);
       if (last) this.#cursor = Math.max(this.#cursor, last.seq);

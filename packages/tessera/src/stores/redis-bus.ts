@@ -26,8 +26,12 @@ export function createRedisClusterBus(client: Redis | Cluster, options: RedisClu
       await client.publish(channel, JSON.stringify(message));
     },
     async subscribe(listener) {
-      // A subscriber must not fail fast like the request path: it should wait and reconnect.
-      const subscriber = client.duplicate();
+      // A subscriber must not fail fast like the request path: it queues its SUBSCRIBE until
+      // connected, waits without a command timeout, and resubscribes after reconnecting.
+      const patient = { enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null, autoResubscribe: true };
+      const subscriber = (client as Cluster).isCluster
+        ? (client as Cluster).duplicate(undefined, { enableOfflineQueue: true, redisOptions: patient })
+        : (client as Redis).duplicate(patient);
       subscriber.on('error', () => {
         // Reconnects on its own; the catch-up covers what was missed meanwhile.
       });

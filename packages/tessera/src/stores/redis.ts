@@ -1,0 +1,630 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import type {
+  EndSessionsRequest,
+  FailureCount,
+  NewRevocation,
+  RefreshRotation,
+  RevocationEntry,
+  SessionAndUser,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from './types.js';
+import type { LuaScript } from './redis-scripts.js';
+import {
+  ADD_FAILURE,
+  CLAIM_ID,
+  COUNT_FAILURES_SINCE,
+  CREATE_SESSION,
+  END_SESSIONS,
+  LIST_SESSIONS,
+  LOOKUP,
+  PURGE_FAILURES,
+  PURGE_INDEX,
+  ROTATE,
+  STASH_OUTBOX,
+  TAKE_OUTBOX,
+  TOUCH,
+} from './redis-scripts.js';
+
+// The Redis store: Redis keeps what is hot and short-lived (session records of both modes,
+// refresh rotation state, login-failure counters), each key with a TTL; everything durable
+// (users, signing keys, server secrets, leases, the revocation feed) is delegated to another Store
+// (SQLite or PostgreSQL), so that a flushed or evicting Redis never loses a revocation.
+//
+// Key layout (p = keyPrefix, tag = the first 4 base64url chars of SHA-256(userId)):
+//   p{tag}:s:<sessionId>  HASH  a session record; TTL = min(idle, absolute expiry) + retention
+//   p{tag}:u:<userId>     ZSET  the user's session ids scored by absoluteExpiresAt; TTL = max
+//   p{tag}:o:<userId>     ZSET  feed entries a failed database append left behind (outbox)
+//   p{idslot}:p:<id>      STRING  pointer id → tag, only for ids not minted by sessionIdFor
+//   p f:<throttle key>    ZSET  login failures scored by `at` (member "expiresAt:random")
+// Every key of a user shares one hash tag, so multi-key operations are single-slot Lua scripts
+// on Redis Cluster too. Ids from sessionIdFor start with their user's tag: a lookup by id alone
+// finds the slot, and the record, in one round trip.
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /** A connected client, owned by the caller (see {@link createRedisClient}, {@link createRedisCluster}). */
+  client: Redis | Cluster;
+  /** The durable store (SQLite, PostgreSQL) for users, keys, secrets and the revocation feed. Owned by the caller. */
+  database: Store;
+  /** Prefix of every key; distinct per deployment sharing one Redis. No `{` or `}`. Default `tessera:`. */
+  keyPrefix?: string;
+  /**
+   * The clock the caller's timestamps come from (Tessera's `options.clock`): record TTLs are the
+   * contract's absolute expiries minus its `nowMs()`, so they follow the caller's time, not the
+   * Redis server's. Default: the system clock.
+   */
+  clock?: Clock;
+  /**
+   * How long a record stays readable after it expired, so a late request is told "expired"
+   * rather than "unknown" (the SQLite store keeps expired rows until the next purge). Default 1 h.
+   */
+  expiredRetentionMs?: number;
+}
+
+const DEFAULT_PREFIX = 'tessera:';
+const DEFAULT_RETENTION_MS = 3_600_000;
+const BASE64URL_4 = /^[A-Za-z0-9_-]{4}/;
+const RANDOM_ID = /^[A-Za-z0-9_-]{22}$/;
+const SCAN_COUNT = 500;
+
+/**
+ * A {@link Store} keeping session records and login failures in Redis (standalone or Cluster)
+ * and delegating everything durable (users, keys, secrets, leases, the feed) to `database`.
+ *
+ * Ownership: the store owns neither the client nor the database. `close()` only stops the
+ * store (every later call rejects); quit the client and close the database yourself, after.
+ *
+ * @example
+ * ```ts
+ * const client = createRedisClient(process.env.REDIS_URL!)
+ * await once(client, 'ready')
+ * const database = createSqliteStore(openSqliteDatabase('data/tessera.db'))
+ * const store = createRedisStore({ client, database, clock })
+ * await store.migrate()
+ * ```
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
+
+/**
+ * Fail-fast client settings for the request path: a command fails at once while disconnected
+ * (no offline queue), is retried at most once, and times out after 500 ms, so a Redis outage
+ * turns into a prompt 503 rather than hung requests; reconnects back off up to 2 s.
+ */
+export function redisClientOptions(): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+    connectTimeout: 2000,
+    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+    enableAutoPipelining: true,
+  };
+}
+
+/** The same fail-fast settings for a {@link Cluster} (per-node settings go in `redisOptions`). */
+export function redisClusterOptions(): ClusterOptions {
+  return {
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: (times: number) => Math.min(times * 100, 2000),
+    redisOptions: { maxRetriesPerRequest: 1, commandTimeout: 500, connectTimeout: 2000 },
+  };
+}
+
+/** A standalone client with {@link redisClientOptions} (plus `overrides`). It connects at once; wait for `ready`. */
+export function createRedisClient(url: string, overrides: RedisOptions = {}): Redis {
+  return new Redis(url, { ...redisClientOptions(), ...overrides });
+}
+
+/** A Cluster client with {@link redisClusterOptions} (plus `overrides`). It connects at once; wait for `ready`. */
+export function createRedisCluster(nodes: ClusterNode[], overrides: ClusterOptions = {}): Cluster {
+  return new Cluster(nodes, { ...redisClusterOptions(), ...overrides });
+}
+
+/** The hash tag of a user: the first 4 base64url characters of SHA-256(userId) (24 bits: 16 M shards). */
+export function userTag(userId: string): string {
+  return createHash('sha256').update(userId).digest('base64url').slice(0, 4);
+}
+
+/**
+ * The slot part of a session id: its first 4 characters when they are base64url (so an id from
+ * `sessionIdFor` names its user's slot), otherwise a tag derived from the whole id.
+ */
+function idSlot(sessionId: string): string {
+  return BASE64URL_4.test(sessionId) ? sessionId.slice(0, 4) : userTag(`id:${sessionId}`);
+}
+
+const isCluster = (client: Redis | Cluster): client is Cluster => client.isCluster;
+
+/** The Redis implementation of the storage contract. See {@link createRedisStore}. */
+export class RedisStore implements Store {
+  readonly #client: Redis | Cluster;
+  readonly #database: Store;
+  readonly #p: string;
+  readonly #clock: Clock;
+  readonly #retain: number;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    const prefix = options.keyPrefix ?? DEFAULT_PREFIX;
+    if (prefix === '' || /[{}]/.test(prefix)) {
+      throw new TypeError('keyPrefix must be non-empty and contain no "{" or "}" (they would break the hash tags).');
+    }
+    const retain = options.expiredRetentionMs ?? DEFAULT_RETENTION_MS;
+    if (!Number.isSafeInteger(retain) || retain < 0) throw new TypeError('expiredRetentionMs must be a non-negative integer.');
+    this.#client = options.client;
+    this.#database = options.database;
+    this.#p = prefix;
+    this.#clock = options.clock ?? systemClock;
+    this.#retain = retain;
+  }
+
+  // Keys --------------------------------------------------------------------------------------
+
+  #record(tag: string, sessionId: string): string {
+    return `${this.#p}{${tag}}:s:${sessionId}`;
+  }
+  #index(userId: string): string {
+    return `${this.#p}{${userTag(userId)}}:u:${userId}`;
+  }
+  #outbox(userId: string): string {
+    return `${this.#p}{${userTag(userId)}}:o:${userId}`;
+  }
+  #pointer(sessionId: string): string {
+    return `${this.#p}{${idSlot(sessionId)}}:p:${sessionId}`;
+  }
+  #failures(key: string): string {
+    return `${this.#p}f:${key}`;
+  }
+
+  // Plumbing ----------------------------------------------------------------------------------
+
+  #open(): void {
+    if (this.#closed) throw new Error('The Redis store is closed.');
+  }
+
+  /** EVALSHA, loading the script (EVAL) on the node that does not know it yet. */
+  async #run(s: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    try {
+      return await this.#client.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.#client.eval(s.lua, keys.length, ...keys, ...args);
+    }
+  }
+
+  #ttlArgs(): [number, number] {
+    return [Math.floor(this.#clock.nowMs()), this.#retain];
+  }
+
+  /** Runs a single-record script at the id's own slot, then (for a pointer) at the user's slot. */
+  async #onRecord(s: LuaScript, sessionId: string, args: ReadonlyArray<string | number>): Promise<number> {
+    const first = await this.#run(s, [this.#record(idSlot(sessionId), sessionId), this.#pointer(sessionId)], args);
+    if (typeof first !== 'string') return Number(first);
+    return Number(await this.#run(s, [this.#record(first, sessionId)], args));
+  }
+
+  // Lifecycle ---------------------------------------------------------------------------------
+
+  /** Migrates the database; Redis has no schema. */
+  async migrate(): Promise<void> {
+    this.#open();
+    await this.#database.migrate();
+  }
+
+  async ping(): Promise<void> {
+    this.#open();
+    await Promise.all([this.#client.ping(), this.#database.ping()]);
+  }
+
+  /** Stops this store. Neither the injected client nor the database is closed: their owner does that. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  // Users (database) --------------------------------------------------------------------------
+
+  async createUser(user: UserRecord): Promise<void> {
+    this.#open();
+    return this.#database.createUser(user);
+  }
+
+  async getUserById(id: string): Promise<UserRecord | null> {
+    this.#open();
+    return this.#database.getUserById(id);
+  }
+
+  async getUserByEmail(emailNormalized: string): Promise<UserRecord | null> {
+    this.#open();
+    return this.#database.getUserByEmail(emailNormalized);
+  }
+
+  async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    this.#open();
+    return this.#database.updatePasswordHash(userId, passwordHash);
+  }
+
+  // Session records (Redis) -------------------------------------------------------------------
+
+  /** Places the record in its user's slot: the first 4 characters become the user's tag. */
+  async sessionIdFor(userId: string, randomId: string): Promise<string> {
+    this.#open();
+    if (!RANDOM_ID.test(randomId)) throw new TypeError('sessionIdFor expects a 22-character base64url id.');
+    return userTag(userId) + randomId.slice(4);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.#open();
+    if (typeof session.id !== 'string' || session.id === '') throw new TypeError('A session id must be a non-empty string.');
+    // The foreign key the SQL stores enforce: a record of an unknown user is refused.
+    if (!(await this.#database.getUserById(session.userId))) {
+      throw new Error(`Cannot create a session record: no user ${JSON.stringify(session.userId)}.`);
+    }
+    const tag = userTag(session.userId);
+    const [clockNow, retain] = this.#ttlArgs();
+    const fields: Array<string | number> = [];
+    for (const [name, value] of Object.entries(recordFields(session))) if (value !== null) fields.push(name, value);
+    const args = [clockNow, retain, session.id, session.absoluteExpiresAt, session.idleExpiresAt, ...fields];
+    const record = this.#record(tag, session.id);
+    const index = this.#index(session.userId);
+
+    if (idSlot(session.id) === tag) {
+      // Minted by sessionIdFor (or happens to start with the tag): one script, one slot.
+      if ((await this.#run(CREATE_SESSION, [record, index, this.#pointer(session.id)], args)) !== 1) throw duplicateId();
+      return;
+    }
+    // Any other id: claim it in its own slot with a pointer to the user's tag, then write.
+    const pointer = this.#pointer(session.id);
+    const pointerTtl = Math.max(1, Math.ceil(session.absoluteExpiresAt + retain - clockNow));
+    const claimed = await this.#run(CLAIM_ID, [this.#record(idSlot(session.id), session.id), pointer], [tag, pointerTtl]);
+    if (claimed !== 1) throw duplicateId();
+    try {
+      if ((await this.#run(CREATE_SESSION, [record, index], args)) !== 1) throw duplicateId();
+    } catch (error) {
+      await this.#client.del(pointer).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The record (from Redis) and its user (from the database): two round trips, one to each.
+   * An id minted by sessionIdFor is found with one Redis call; any other id costs one more.
+   */
+  async getSessionAndUser(sessionId: string): Promise<SessionAndUser | null> {
+    this.#open();
+    if (typeof sessionId !== 'string' || sessionId === '') return null;
+    let reply = await this.#run(LOOKUP, [this.#record(idSlot(sessionId), sessionId), this.#pointer(sessionId)], []);
+    if (typeof reply === 'string') reply = await this.#run(LOOKUP, [this.#record(reply, sessionId)], []);
+    const session = parseRecord(reply);
+    if (!session) return null;
+    const user = await this.#database.getUserById(session.userId);
+    return user ? { session, user } : null;
+  }
+
+  async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+    this.#open();
+    if (typeof sessionId !== 'string' || sessionId === '') return;
+    await this.#onRecord(TOUCH, sessionId, [...this.#ttlArgs(), lastSeenAt, idleExpiresAt]);
+  }
+
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    this.#open();
+    const reply = await this.#run(LIST_SESSIONS, [this.#index(userId)], [now, this.#record(userTag(userId), '')]);
+    const records: SessionRecord[] = [];
+    for (const flat of Array.isArray(reply) ? reply : []) {
+      const session = parseRecord(flat);
+      if (session && session.userId === userId && isActive(session, now)) records.push(session);
+    }
+    return records.sort(newestFirst);
+  }
+
+  /**
+   * Ends records in Redis (one script on the user's slot), THEN appends the feed entries to the
+   * database. Redis first, because it holds what authenticates (cookies, refresh tokens): once
+   * the script ran, the records are ended for good. If the append then fails, the call rejects
+   * (503) and the entries wait in the user's outbox; the next endSessions of that user or the
+   * next purgeExpired publishes them (the feed tolerates a duplicate, never a gap).
+   */
+  async endSessions(request: EndSessionsRequest): Promise<string[]> {
+    this.#open();
+    const { userId, at, feedExpiresAt } = request;
+    const hasExcept = request.exceptSessionId !== undefined;
+    const ids = request.all ? [] : [...(request.sessionIds ?? [])];
+    const reply = await this.#run(END_SESSIONS, [this.#index(userId), this.#outbox(userId)], [
+      ...this.#ttlArgs(), userId, at, this.#record(userTag(userId), ''), request.all ? '1' : '0',
+      hasExcept ? '1' : '0', request.exceptSessionId ?? '', ...ids,
+    ]);
+    const [endedFlat, pendingFlat] = asPair(reply);
+    let ended = pairs(endedFlat).map(([id, createdAt]) => ({ id, createdAt: Number(createdAt) }));
+    if (request.all) ended = ended.sort((a, b) => b.createdAt - a.createdAt || compareDesc(a.id, b.id));
+    const endedIds = ended.map((e) => e.id);
+
+    const entries: NewRevocation[] = [
+      ...decodeOutbox(pendingFlat),
+      ...endedIds.map((id): NewRevocation => ({ kind: 'session', subject: id, at, expiresAt: feedExpiresAt })),
+    ];
+    if (request.userNotBefore) entries.push({ kind: 'user', subject: userId, at, expiresAt: feedExpiresAt });
+    if (entries.length > 0) await this.#publish(userId, entries);
+    return endedIds;
+  }
+
+  async rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean> {
+    this.#open();
+    const { sessionId } = rotation;
+    if (typeof sessionId !== 'string' || sessionId === '') return false;
+    const result = await this.#onRecord(ROTATE, sessionId, [
+      ...this.#ttlArgs(), rotation.expectedSecretHash, rotation.newSecretHash, rotation.at, rotation.idleExpiresAt,
+    ]);
+    return result === 1;
+  }
+
+  // Revocation feed (database) ----------------------------------------------------------------
+
+  async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
+    this.#open();
+    return this.#database.appendRevocations(entries);
+  }
+
+  async listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]> {
+    this.#open();
+    return this.#database.listRevocations(afterSeq, now, limit);
+  }
+
+  /** Appends to the durable feed; on failure, parks the entries in the user's outbox and rethrows. */
+  async #publish(userId: string, entries: NewRevocation[]): Promise<void> {
+    try {
+      await this.#database.appendRevocations(entries);
+    } catch (error) {
+      const stamp = Math.floor(this.#clock.nowMs());
+      const args: Array<string | number> = [stamp];
+      entries.forEach((e, i) => args.push(e.expiresAt, encodeOutboxEntry(e, stamp, i)));
+      await this.#run(STASH_OUTBOX, [this.#outbox(userId)], args).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // Login throttling (Redis) ------------------------------------------------------------------
+
+  async addLoginFailure(key: string, at: number, since: number, expiresAt: number): Promise<FailureCount> {
+    this.#open();
+    const member = `${expiresAt}:${randomBytes(9).toString('base64url')}`;
+    const reply = await this.#run(ADD_FAILURE, [this.#failures(key)], [Math.floor(this.#clock.nowMs()), at, since, expiresAt, member]);
+    return parseFailureCount(reply);
+  }
+
+  async countLoginFailures(key: string, since: number): Promise<FailureCount> {
+    this.#open();
+    return parseFailureCount(await this.#run(COUNT_FAILURES_SINCE, [this.#failures(key)], [since]));
+  }
+
+  async clearLoginFailures(key: string): Promise<void> {
+    this.#open();
+    await this.#client.del(this.#failures(key));
+  }
+
+  // Signing keys and server secrets (database) -------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    this.#open();
+    return this.#database.listSigningKeys();
+  }
+
+  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#open();
+    return this.#database.insertSigningKey(key);
+  }
+
+  async updateSigningKey(kid: string, changes: Pick<SigningKeyRecord, 'retiresAt' | 'expiresAt'>): Promise<void> {
+    this.#open();
+    return this.#database.updateSigningKey(kid, changes);
+  }
+
+  async getOrCreateSecret(name: string, candidate: string): Promise<string> {
+    this.#open();
+    return this.#database.getOrCreateSecret(name, candidate);
+  }
+
+  // Coordination (database) -------------------------------------------------------------------
+
+  /**
+   * Delegated to the database, with the signing keys the lease guards: a lease that a flushed
+   * or evicting Redis could drop would let two instances rotate keys at once.
+   */
+  async tryAcquireLease(name: string, holder: string, now: number, expiresAt: number): Promise<boolean> {
+    this.#open();
+    return this.#database.tryAcquireLease(name, holder, now, expiresAt);
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#open();
+    return this.#database.releaseLease(name, holder);
+  }
+
+  // Purge -------------------------------------------------------------------------------------
+
+  /**
+   * Redis expires keys by itself (every key has a TTL); this removes, at the caller's `now`,
+   * what the contract says is purged before its TTL: revoked or expired records (and their
+   * pointers) and login failures with `expiresAt <= now`. It also publishes parked outbox
+   * entries, then purges the database. Walks the key space with SCAN (on every master of a
+   * Cluster): a background job, never on the request path.
+   */
+  async purgeExpired(now: number): Promise<number> {
+    this.#open();
+    const [clockNow, retain] = this.#ttlArgs();
+    const indexPrefix = `${this.#p}{`;
+    const failurePrefix = `${this.#p}f:`;
+    let removed = 0;
+    let publishError: unknown;
+    for await (const key of this.#scanZsets()) {
+      if (key.startsWith(failurePrefix)) {
+        removed += Number(await this.#run(PURGE_FAILURES, [key], [now]));
+        continue;
+      }
+      const parsed = parseUserKey(key, indexPrefix);
+      if (!parsed) continue;
+      if (parsed.kind === 'u') {
+        const deleted = asStrings(await this.#run(PURGE_INDEX, [key], [clockNow, retain, now, this.#record(parsed.tag, '')]));
+        removed += deleted.length;
+        const pointers = deleted.filter((id) => idSlot(id) !== parsed.tag).map((id) => this.#pointer(id));
+        for (const pointer of pointers) await this.#client.del(pointer);
+      } else {
+        const entries = decodeOutbox(asStrings(await this.#run(TAKE_OUTBOX, [key], [now])));
+        if (entries.length > 0) {
+          await this.#publish(parsed.userId, entries).catch((error: unknown) => {
+            publishError ??= error;
+          });
+        }
+      }
+    }
+    removed += await this.#database.purgeExpired(now);
+    if (publishError !== undefined) throw publishError;
+    return removed;
+  }
+
+  /**
+   * Every ZSET under the prefix (indexes, outboxes, failure sets), from every master, one SCAN
+   * batch at a time (memory stays flat however many users there are). SCAN may yield a key
+   * twice; every step of the purge is idempotent.
+   */
+  async *#scanZsets(): AsyncGenerator<string> {
+    const nodes: Redis[] = isCluster(this.#client) ? this.#client.nodes('master') : [this.#client];
+    const match = `${escapeGlob(this.#p)}*`;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT, 'TYPE', 'zset');
+        yield* batch;
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  }
+
+}
+
+// Records -------------------------------------------------------------------------------------
+
+/** Every field of a record, as stored (numbers as decimal strings by the client; null = absent). */
+function recordFields(s: SessionRecord): Record<keyof SessionRecord, string | number | null> {
+  return {
+    id: s.id,
+    userId: s.userId,
+    mode: s.mode,
+    secretHash: s.secretHash,
+    previousSecretHash: s.previousSecretHash,
+    rotatedAt: s.rotatedAt,
+    generation: s.generation,
+    device: s.device,
+    ip: s.ip,
+    createdAt: s.createdAt,
+    lastSeenAt: s.lastSeenAt,
+    idleExpiresAt: s.idleExpiresAt,
+    absoluteExpiresAt: s.absoluteExpiresAt,
+    revokedAt: s.revokedAt,
+  };
+}
+
+/** A record from an HGETALL reply (flat field, value, …); null when empty. */
+function parseRecord(reply: unknown): SessionRecord | null {
+  const flat = asStrings(reply);
+  if (flat.length === 0) return null;
+  const h = new Map(pairs(flat));
+  const text = (name: string): string => h.get(name) ?? '';
+  const num = (name: string): number => Number(h.get(name));
+  const optText = (name: string): string | null => h.get(name) ?? null;
+  const optNum = (name: string): number | null => (h.has(name) ? Number(h.get(name)) : null);
+  return {
+    id: text('id'),
+    userId: text('userId'),
+    mode: text('mode') as SessionRecord['mode'],
+    secretHash: text('secretHash'),
+    previousSecretHash: optText('previousSecretHash'),
+    rotatedAt: optNum('rotatedAt'),
+    generation: num('generation'),
+    device: text('device'),
+    ip: text('ip'),
+    createdAt: num('createdAt'),
+    lastSeenAt: num('lastSeenAt'),
+    idleExpiresAt: num('idleExpiresAt'),
+    absoluteExpiresAt: num('absoluteExpiresAt'),
+    revokedAt: optNum('revokedAt'),
+  };
+}
+
+const isActive = (s: SessionRecord, at: number): boolean =>
+  s.revokedAt === null && s.idleExpiresAt > at && s.absoluteExpiresAt > at;
+
+/** Descending by code unit, as the other stores order ids. */
+const compareDesc = (a: string, b: string): number => (a < b ? 1 : a > b ? -1 : 0);
+
+/** `createdAt` descending, then `id` descending. */
+const newestFirst = (a: SessionRecord, b: SessionRecord): number => b.createdAt - a.createdAt || compareDesc(a.id, b.id);
+
+function duplicateId(): Error {
+  return new Error('A session record with this id exists.');
+}
+
+// Replies -------------------------------------------------------------------------------------
+
+function asStrings(reply: unknown): string[] {
+  return Array.isArray(reply) ? reply.map((v) => String(v)) : [];
+}
+
+function asPair(reply: unknown): [string[], string[]] {
+  const [a, b] = Array.isArray(reply) ? reply : [];
+  return [asStrings(a), asStrings(b)];
+}
+
+/** [a, b, c, d] → [[a, b], [c, d]]. */
+function pairs(flat: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+function parseFailureCount(reply: unknown): FailureCount {
+  const [count, oldest] = Array.isArray(reply) ? reply : [];
+  return { count: Number(count ?? 0), oldestAt: oldest === null || oldest === undefined ? null : Number(oldest) };
+}
+
+/**
+ * Outbox members: JSON [stamp, position, kind, subject, at], the score is `expiresAt`. The stamp
+ * (when the entries were parked) and the position keep the order of the failed append.
+ */
+function encodeOutboxEntry(e: NewRevocation, stamp: number, position: number): string {
+  return JSON.stringify([stamp, position, e.kind, e.subject, e.at]);
+}
+
+/** Parked entries (member, score, … as ZRANGE WITHSCORES returns them), in their original order. */
+function decodeOutbox(flat: readonly string[]): NewRevocation[] {
+  return pairs(flat)
+    .map(([member, score]) => {
+      const [stamp, position, kind, subject, at] = JSON.parse(member) as [number, number, NewRevocation['kind'], string, number];
+      return { stamp, position, entry: { kind, subject, at, expiresAt: Number(score) } };
+    })
+    .sort((a, b) => a.stamp - b.stamp || a.position - b.position)
+    .map((parked) => parked.entry);
+}
+
+/** `p{tag}:u:<userId>` or `p{tag}:o:<userId>` → its parts; null for any other key. */
+function parseUserKey(key: string, indexPrefix: string): { kind: 'u' | 'o'; tag: string; userId: string } | null {
+  if (!key.startsWith(indexPrefix)) return null;
+  const rest = key.slice(indexPrefix.length);
+  const match = /^([A-Za-z0-9_-]{4})\}:([uo]):/.exec(rest);
+  if (!match) return null;
+  return { kind: match[2] as 'u' | 'o', tag: match[1]!, userId: rest.slice(match[0].length) };
+}
+
+/** Escapes the glob characters of SCAN MATCH. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

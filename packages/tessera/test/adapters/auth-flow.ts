@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+
+/**
+ * The user journey every adapter must serve, over anything that turns a path and a
+ * `RequestInit` into a `Response`: a web handler called in-process, or `fetch` against a
+ * real socket (Express, the examples). Sign up, a protected route refusing then admitting,
+ * sign-in in both modes, refresh, sign-out.
+ */
+export type Send = (path: string, init?: RequestInit) => Promise<Response>;
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** A JSON POST. */
+export function postJson(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** The `name=value` pair of the first `Set-Cookie` whose name ends with `suffix`. */
+export function cookiePair(response: Response, suffix: string): string {
+  const pair = response.headers.getSetCookie().map((c) => c.split(';')[0]!).find((p) => p.split('=')[0]!.endsWith(suffix));
+  assert.ok(pair, `a ${suffix} cookie is set`);
+  return pair;
+}
+
+/** Asserts the spec's error shape and returns the code. */
+export async function errorCode(response: Response, status: number): Promise<string> {
+  assert.equal(response.status, status);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+  assert.equal(typeof body.error?.code, 'string');
+  assert.equal(typeof body.error?.message, 'string');
+  return body.error!.code as string;
+}
+
+/** Runs the journey; `protectedPath` answers `{ userId }` behind the adapter's requireAuth. */
+export async function exerciseAuthFlow(send: Send, protectedPath = '/hello'): Promise<void> {
+  const email = `flow-${Math.random().toString(36).slice(2)}@example.com`;
+  const credentials = { email, password: PASSWORD };
+
+  const registered = await send('/auth/register', postJson(credentials));
+  assert.equal(registered.status, 201);
+  const { user } = (await registered.json()) as { user: { id: string; email: string } };
+  assert.equal(user.email, email);
+
+  const anonymous = await send(protectedPath);
+  assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="tessera"');
+  assert.equal(await errorCode(anonymous, 401), 'unauthorized');
+
+  // Session mode: the credential is a cookie.
+  const sessionLogin = await send('/auth/login', postJson(credentials));
+  assert.equal(sessionLogin.status, 200);
+  assert.equal(((await sessionLogin.json()) as { mode: string }).mode, 'session');
+  assert.equal(sessionLogin.headers.get('cache-control'), 'no-store');
+  const cookie = cookiePair(sessionLogin, 'tessera_session');
+  const bySession = await send(protectedPath, { headers: { cookie } });
+  assert.equal(bySession.status, 200);
+  assert.deepEqual(await bySession.json(), { userId: user.id });
+
+  // JWT mode: a bearer access token and a refresh token (also as a cookie).
+  const jwtLogin = await send('/auth/login', postJson({ ...credentials, mode: 'jwt' }));
+  assert.equal(jwtLogin.status, 200);
+  const tokens = (await jwtLogin.json()) as { mode: string; accessToken: string; refreshToken: string; tokenType: string };
+  assert.equal(tokens.mode, 'jwt');
+  assert.equal(tokens.tokenType, 'Bearer');
+  cookiePair(jwtLogin, 'tessera_refresh');
+  const byToken = await send(protectedPath, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+  assert.equal(byToken.status, 200);
+  assert.deepEqual(await byToken.json(), { userId: user.id });
+
+  const refreshed = await send('/auth/refresh', postJson({ refreshToken: tokens.refreshToken }));
+  assert.equal(refreshed.status, 200);
+  const pair = (await refreshed.json()) as { accessToken: string; refreshToken: string };
+  assert.notEqual(pair.refreshToken, tokens.refreshToken);
+  const bearer = { authorization: `Bearer ${pair.accessToken}` };
+  assert.equal((await send(protectedPath, { headers: bearer })).status, 200);
+
+  // Sign-out ends the session record: both cookies are cleared, each in its own header.
+  const sessionLogout = await send('/auth/logout', { method: 'POST', headers: { cookie } });
+  assert.equal(sessionLogout.status, 204);
+  const cleared = sessionLogout.headers.getSetCookie();
+  assert.equal(cleared.length, 2);
+  assert.ok(cleared.every((c) => /Max-Age=0/.test(c)));
+  const afterSessionLogout = await send(protectedPath, { headers: { cookie } });
+  assert.equal(afterSessionLogout.headers.get('www-authenticate'), 'Bearer realm="tessera", error="invalid_token"');
+  assert.equal(await errorCode(afterSessionLogout, 401), 'unauthorized');
+
+  const tokenLogout = await send('/auth/logout', { method: 'POST', headers: bearer });
+  assert.equal(tokenLogout.status, 204);
+  assert.equal(await errorCode(await send(protectedPath, { headers: bearer }), 401), 'unauthorized');
+}
