@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const coreDirs = ['session', 'jwt', 'password', 'crypto', 'revocation', 'ratelimit'];
+const coreDirs = ['jwt', 'password', 'crypto', 'revocation', 'ratelimit', 'verifier'];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'packages/server/static/**', 'docs/**'] },

@@ -34,7 +34,13 @@ import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
 import { tesseraFastify } from 'tessera/fastify';
 import { tesseraExpress } from 'tessera/express';
 import { createWebHandler, requireAuth } from 'tessera/web';
+import { createPostgresStore, createPostgresClusterBus } from 'tessera/postgres';
+import { createRedisStore, createRedisClusterBus, redisClientOptions } from 'tessera/redis';
+import { createRemoteVerifier } from 'tessera/verifier';
 import pkg from 'tessera/package.json' with { type: 'json' };
+
+for (const f of [createPostgresStore, createPostgresClusterBus, createRedisStore, createRedisClusterBus, createRemoteVerifier]) assert.equal(typeof f, 'function');
+assert.equal(redisClientOptions().enableOfflineQueue, false);
 
 assert.equal(pkg.name, 'tessera');
 assert.equal(typeof tesseraFastify, 'function');
@@ -57,16 +63,17 @@ for (const [name, store] of Object.entries(stores)) {
   await store.close();
 }
 rmSync(dir, { recursive: true, force: true });
-console.log('tessera, /memory, /sqlite, /fastify, /express, /web, /package.json: loaded; sign-up and JWT sign-in on memory and SQLite');
+console.log('tessera, /memory, /sqlite, /postgres, /redis, /fastify, /express, /web, /verifier, /package.json: loaded; sign-up and JWT sign-in on memory and SQLite');
 `;
 
 // Runs in a project with the library's dependencies but none of its optional peers.
 const MISSING_PEERS = `
 import assert from 'node:assert/strict';
-for (const subpath of ['tessera', 'tessera/memory', 'tessera/express', 'tessera/web']) await import(subpath);
+for (const subpath of ['tessera', 'tessera/memory', 'tessera/express', 'tessera/web', 'tessera/postgres', 'tessera/verifier']) await import(subpath);
+await assert.rejects(import('tessera/redis'), { message: 'tessera/redis needs the optional peer dependency ioredis: npm install ioredis@5' });
 await assert.rejects(import('tessera/sqlite'), { message: 'tessera/sqlite needs the optional peer dependency better-sqlite3: npm install better-sqlite3@12' });
 await assert.rejects(import('tessera/fastify'), { message: 'tessera/fastify needs the optional peer dependency fastify-plugin: npm install fastify-plugin@5' });
-console.log('tessera, /memory, /express, /web load without peers; /sqlite and /fastify name what to install');
+console.log('tessera, /memory, /express, /web, /postgres (types only), /verifier load without peers; /sqlite, /redis and /fastify name what to install');
 `;
 
 // Type-checked against the packed declarations, as a user's code would be.

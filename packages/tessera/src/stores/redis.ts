@@ -1,6 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
-import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type IoRedisModule from 'ioredis';
+import { requireOptionalPeer } from '../require-optional-peer.js';
+
+// ioredis is an optional peer: without it, importing tessera/redis says what to install.
+const ioredis = requireOptionalPeer<typeof IoRedisModule>('ioredis', 'tessera/redis', 'ioredis@5');
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import type {
@@ -122,12 +126,12 @@ export function redisClusterOptions(): ClusterOptions {
 
 /** A standalone client with {@link redisClientOptions} (plus `overrides`). It connects at once; wait for `ready`. */
 export function createRedisClient(url: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(url, { ...redisClientOptions(), ...overrides });
+  return new ioredis.Redis(url, { ...redisClientOptions(), ...overrides });
 }
 
 /** A Cluster client with {@link redisClusterOptions} (plus `overrides`). It connects at once; wait for `ready`. */
 export function createRedisCluster(nodes: ClusterNode[], overrides: ClusterOptions = {}): Cluster {
-  return new Cluster(nodes, { ...redisClusterOptions(), ...overrides });
+  return new ioredis.Cluster(nodes, { ...redisClusterOptions(), ...overrides });
 }
 
 /** The hash tag of a user: the first 4 base64url characters of SHA-256(userId) (24 bits: 16 M shards). */
