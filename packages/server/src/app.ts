@@ -10,7 +10,11 @@ import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { registerRevocationsRoute } from './revocations-route.js';
 import { openStores } from './stores.js';
+import { registerOpenApi } from './openapi.js';
 import { registerUi } from './ui-routes.js';
+
+/** The server's version, shown in the OpenAPI document. */
+export const SERVER_VERSION = '0.1.0';
 
 /** The largest request body accepted (spec: 16 KiB, then 413). */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -144,6 +148,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     return sendResponse(reply, errorResponse(error instanceof TesseraError ? error : new TesseraError(code)));
   });
 
+  await registerOpenApi(app, SERVER_VERSION);
   await app.register(tesseraFastify, { auth, routePrefix: '/auth', trustProxyHops: config.trustProxyHops });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, preHandlerAsyncHookHandler } from 'fastify';
 import type FastifyPluginModule from 'fastify-plugin';
 import type { AuthResult } from '../auth/public-types.js';
 import type { Tessera } from '../auth/tessera.js';
@@ -32,6 +32,8 @@ declare module 'fastify' {
     tessera: Tessera;
   }
 }
+
+const HIDDEN_FROM_DOCS = { tags: ['hidden'] } as unknown as FastifySchema;
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
@@ -115,6 +117,8 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
       scope.route({
         method: others as unknown as string[],
         url: path,
+        // Not part of the API: kept out of OpenAPI documents (@fastify/swagger's hiddenTag).
+        schema: HIDDEN_FROM_DOCS,
         handler: async (_request, reply) => {
           reply.header('allow', allowed.join(', '));
           return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
