@@ -42,6 +42,13 @@ export interface TesseraOptions {
   /** Access tokens remembered as verified (0 turns the cache off). */
   tokenCacheSize?: number;
   /**
+   * How long a session record read from the store may serve further requests with the same
+   * credential, in milliseconds (0: a store read on every request). Revocations on this
+   * instance, and those the cluster bus brings, end a cached session at once; this bounds the
+   * delay when neither applies.
+   */
+  sessionCacheMaxAgeMs?: number;
+  /**
    * How instances tell each other about revocations and key rotations (Redis pub/sub,
    * PostgreSQL LISTEN/NOTIFY). Without one, other instances learn from the periodic catch-up.
    */
@@ -75,6 +82,7 @@ export interface ResolvedOptions {
   readonly revocationCatchUpIntervalMs: number;
   readonly purgeIntervalMs: number;
   readonly tokenCacheSize: number;
+  readonly sessionCacheMaxAgeMs: number;
   readonly clusterBus: ClusterBus | undefined;
   readonly keyReloadIntervalMs: number;
 }
@@ -93,6 +101,7 @@ export const TESSERA_DEFAULTS = Object.freeze({
   revocationCatchUpIntervalMs: 1000,
   purgeIntervalMs: 600_000,
   tokenCacheSize: 10_000,
+  sessionCacheMaxAgeMs: 1000,
   // Well inside the 60 s a new key is published before it signs.
   keyReloadIntervalMs: 30_000,
 });
@@ -163,6 +172,7 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs, 10, 3_600_000),
     purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs, 1000, 86_400_000),
     tokenCacheSize: integerOption('tokenCacheSize', options.tokenCacheSize, d.tokenCacheSize, 0, 10_000_000),
+    sessionCacheMaxAgeMs: integerOption('sessionCacheMaxAgeMs', options.sessionCacheMaxAgeMs, d.sessionCacheMaxAgeMs, 0, 60_000),
     clusterBus: options.clusterBus,
     keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs, 1000, 3_600_000),
   });

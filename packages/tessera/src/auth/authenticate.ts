@@ -89,32 +89,43 @@ export async function authenticateAccessToken(ctx: AuthContext, token: string): 
  */
 export async function authenticateSessionToken(ctx: AuthContext, credential: string): Promise<AuthResult> {
   const { options } = ctx;
-  const parsed = parseCredential(credential);
-  if (!parsed) {
-    options.onEvent({ type: 'session_validation', outcome: 'invalid' });
-    return anonymous('invalid', true, 'session');
-  }
-  const found = await ctx.store.getSessionAndUser(parsed.id);
-  if (!found || found.session.mode !== 'session' || !hashesEqual(found.session.secretHash, hashSecret(parsed.secret))) {
-    options.onEvent({ type: 'session_validation', outcome: 'invalid' });
-    return anonymous('invalid', true, 'session');
+  const now = options.clock.nowMs();
+  // A credential checked against the store within the last second skips the read (see
+  // RecentCache): the key is the whole credential, and the checks below run on every hit.
+  let found = ctx.sessionCache.get(credential, now);
+  if (found === undefined) {
+    const parsed = parseCredential(credential);
+    if (!parsed) {
+      options.onEvent({ type: 'session_validation', outcome: 'invalid' });
+      return anonymous('invalid', true, 'session');
+    }
+    found = (await ctx.store.getSessionAndUser(parsed.id)) ?? undefined;
+    if (!found || found.session.mode !== 'session' || !hashesEqual(found.session.secretHash, hashSecret(parsed.secret))) {
+      options.onEvent({ type: 'session_validation', outcome: 'invalid' });
+      return anonymous('invalid', true, 'session');
+    }
+    ctx.sessionCache.set(credential, found, now);
   }
   const { session, user } = found;
-  const now = options.clock.nowMs();
   // The view as well as the record: a revocation that reached the durable feed holds even if
-  // the store that keeps the records missed it (Redis paused or flushed, then back).
+  // the store that keeps the records missed it (Redis paused or flushed, then back), and it
+  // is what ends a cached session at once.
   if (session.revokedAt !== null || user.disabledAt !== null || ctx.view.isSessionRevoked(session.id)) {
+    ctx.sessionCache.delete(credential);
     options.onEvent({ type: 'session_validation', outcome: 'revoked' });
     return anonymous('revoked', true, 'session');
   }
   if (!isSessionActive(session, now)) {
+    ctx.sessionCache.delete(credential);
     options.onEvent({ type: 'session_validation', outcome: 'expired' });
     return anonymous('expired', true, 'session');
   }
-  let idleExpiresAt = session.idleExpiresAt;
   if (now - session.lastSeenAt >= options.sessionTouchIntervalSeconds * 1000) {
-    idleExpiresAt = Math.min(now + options.sessionIdleTimeoutSeconds * 1000, session.absoluteExpiresAt);
+    const idleExpiresAt = Math.min(now + options.sessionIdleTimeoutSeconds * 1000, session.absoluteExpiresAt);
     await ctx.store.touchSession(session.id, now, idleExpiresAt);
+    // The cached copy is ours alone (stores return copies): keep it in step with the write.
+    session.lastSeenAt = now;
+    session.idleExpiresAt = idleExpiresAt;
   }
   options.onEvent({ type: 'session_validation', outcome: 'valid' });
   return {
@@ -123,7 +134,7 @@ export async function authenticateSessionToken(ctx: AuthContext, credential: str
     userId: user.id,
     user: toPublicUser(user),
     sessionId: session.id,
-    expiresAt: new Date(sessionExpiresAt({ idleExpiresAt, absoluteExpiresAt: session.absoluteExpiresAt })).toISOString(),
+    expiresAt: new Date(sessionExpiresAt(session)).toISOString(),
     setCookies: [],
   };
 }

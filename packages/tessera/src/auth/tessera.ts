@@ -9,7 +9,7 @@ import { createLoginThrottle } from '../ratelimit/login-throttle.js';
 import { RevocationView } from '../revocation/revocation-view.js';
 import type { TesseraOptions, ResolvedOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
-import type { AuthMode, RevocationEntry } from '../stores/types.js';
+import type { AuthMode, RevocationEntry, SessionAndUser, UserRecord } from '../stores/types.js';
 import type { CredentialHeaders } from './authenticate.js';
 import { authenticate } from './authenticate.js';
 import type { AuthContext } from './context.js';
@@ -17,6 +17,7 @@ import { changePassword, register, startSession, verifyPassword } from './creden
 import { guardStore } from './guarded-store.js';
 import { KeyManager } from './key-manager.js';
 import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
+import { RecentCache } from '../recent-cache.js';
 import type { AuthResult, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { refreshTokens } from './refresh.js';
@@ -113,6 +114,8 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     cookieNames: names,
     refreshDerivationKey: derivationKey,
     tokenCache,
+    sessionCache: new RecentCache<SessionAndUser>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
+    userCache: new RecentCache<UserRecord>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
   };
   view.start(options.revocationCatchUpIntervalMs, () => {
     // A failed catch-up is retried on the next tick; the lag shows in /readyz and metrics.
@@ -190,7 +193,14 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     },
     changePassword: (i, client) => changePassword(ctx, i, client),
     async getUser(userId) {
-      const user = await store.getUserById(userId);
+      // Display data for /auth/me in JWT mode: the token already passed the revocation view,
+      // so a second-old copy of the user is enough.
+      const now = options.clock.nowMs();
+      let user = ctx.userCache.get(userId, now) ?? null;
+      if (!user) {
+        user = await store.getUserById(userId);
+        if (user) ctx.userCache.set(userId, user, now);
+      }
       return user ? toPublicUser(user) : null;
     },
     jwks: () => keys.ring.jwks(options.clock.nowMs()),

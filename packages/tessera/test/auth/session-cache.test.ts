@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RecentCache } from '../../src/recent-cache.js';
+import { makeTessera, signedIn } from './fixture.js';
+
+describe('RecentCache', () => {
+  it('expires entries after maxAge, on a clock that goes back too, and stays bounded', () => {
+    const cache = new RecentCache<number>(2, 1000);
+    cache.set('a', 1, 5000);
+    assert.equal(cache.get('a', 5999), 1);
+    assert.equal(cache.get('a', 6000), undefined);
+    cache.set('b', 2, 5000);
+    assert.equal(cache.get('b', 4999), undefined, 'clock went back');
+    cache.set('c', 3, 0);
+    cache.set('d', 4, 0);
+    cache.set('e', 5, 0);
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get('c', 0), undefined);
+  });
+});
+
+describe('the session cache never weakens a check', () => {
+  async function countReads(f: Awaited<ReturnType<typeof makeTessera>>) {
+    let reads = 0;
+    const get = f.store.getSessionAndUser.bind(f.store);
+    f.store.getSessionAndUser = async (id) => { reads++; return get(id); };
+    return () => reads;
+  }
+
+  it('a busy session costs one store read per second', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'session');
+    const reads = await countReads(f);
+    for (let i = 0; i < 50; i++) assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+    assert.equal(reads(), 1);
+    f.clock.advanceSeconds(1);
+    await f.auth.authenticate(s.headers);
+    assert.equal(reads(), 2);
+  });
+
+  it('a sign-out on this instance ends a cached session at once', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'session');
+    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+    await f.auth.endSession(s.user.id, s.sessionId, 'logout');
+    const r = await f.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+  });
+
+  it('a revocation on another instance (no bus) is enforced within the max age', async () => {
+    const a = await makeTessera();
+    const b = await makeTessera({}, { store: a.store, clock: a.clock });
+    const s = await signedIn(a, 'session');
+    assert.equal((await b.auth.authenticate(s.headers)).status, 'authenticated', 'B caches it');
+    await a.auth.endSession(s.user.id, s.sessionId, 'logout');
+    a.clock.advanceSeconds(1);
+    const r = await b.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+  });
+
+  it('with the cache off, every request reads the store and another instance\'s revocation holds at once', async () => {
+    const a = await makeTessera({ sessionCacheMaxAgeMs: 0 });
+    const b = await makeTessera({ sessionCacheMaxAgeMs: 0 }, { store: a.store, clock: a.clock });
+    const s = await signedIn(a, 'session');
+    assert.equal((await b.auth.authenticate(s.headers)).status, 'authenticated');
+    await a.auth.endSession(s.user.id, s.sessionId, 'logout');
+    assert.equal((await b.auth.authenticate(s.headers)).status, 'anonymous');
+  });
+
+  it('a forged secret for a cached session id misses the cache and is refused', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'session');
+    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+    const forged = `${s.sessionId}.${Buffer.alloc(32, 9).toString('base64url')}`;
+    const r = await f.auth.authenticate({ cookie: `__Host-tessera_session=${forged}` });
+    assert.equal(r.status === 'anonymous' && r.reason, 'invalid');
+  });
+
+  it('expiry is checked on every hit', async () => {
+    // A max age longer than the idle timeout, so the refusal can only come from the hit path.
+    const f = await makeTessera({ sessionIdleTimeoutSeconds: 10, sessionAbsoluteTimeoutSeconds: 120, sessionCacheMaxAgeMs: 60_000 });
+    const s = await signedIn(f, 'session');
+    const reads = await countReads(f);
+    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+    f.clock.advanceSeconds(11);
+    const r = await f.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'expired');
+    assert.equal(reads(), 1, 'decided from the cached copy');
+  });
+});
