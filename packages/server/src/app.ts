@@ -55,6 +55,9 @@ function recordEvent(metrics: TesseraMetrics, event: TesseraEvent): void {
     case 'password_hash':
       metrics.passwordHashDuration.observe(event.seconds);
       break;
+    case 'store_operation':
+      metrics.observeStoreOperation(event.store, event.op, event.seconds, event.ok);
+      break;
     default:
       break;
   }
@@ -101,6 +104,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     ...(deps.passwordHasher ? { passwordHasher: deps.passwordHasher } : {}),
     onEvent: (event) => recordEvent(metrics, event),
   });
+  metrics.attach(auth);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -172,7 +176,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   });
   registerRevocationsRoute(app, auth, config.serviceKeys);
   registerUi(app, auth);
-  registerMethodNotAllowed(app, ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations']);
+  registerMethodNotAllowed(app, ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations', '/docs', '/docs/*']);
 
   return {
     app,

@@ -4,7 +4,7 @@
  * `tessera_`. Labels take only small, fixed sets of values: never a user, an email, an IP,
  * a token or a raw URL (the HTTP histogram is labelled with the route pattern).
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RevocationReason, TesseraEvent } from 'tessera';
 
 /** Expected `mode` label values. */
@@ -15,6 +15,21 @@ export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'rate_limited',
 export const TOKEN_VERIFICATION_OUTCOMES = ['valid', 'invalid', 'expired', 'revoked'] as const;
 /** Expected `reason` values of `tessera_revocations_total`. */
 export const REVOCATION_REASONS = ['logout', 'logout_all', 'ended_by_user', 'password_changed', 'refresh_reuse', 'admin'] as const satisfies readonly RevocationReason[];
+
+/** How long a count of active sessions serves scrapes (the count is a store walk, not free). */
+export const SESSIONS_ACTIVE_CACHE_MS = 10_000;
+
+/** What the gauges read from the auth service (a `Tessera` is one). */
+export interface MetricsSource {
+  countActiveSessions(): Promise<number>;
+  revocationLagSeconds(): number;
+}
+
+/** Options of {@link createMetrics}. */
+export interface MetricsOptions {
+  /** How long a `tessera_sessions_active` count is reused, in ms. Default {@link SESSIONS_ACTIVE_CACHE_MS}. */
+  sessionsActiveCacheMs?: number;
+}
 
 /** Label of requests that matched no route (404s): never the raw URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -41,8 +56,23 @@ export interface TesseraMetrics {
   readonly sessionsCreated: Counter<'mode'>;
   /** `tessera_revocations_total{reason}`: see {@link REVOCATION_REASONS}. */
   readonly revocations: Counter<'reason'>;
-  /** `tessera_http_request_duration_seconds{route,method,status}`. */
+  /**
+   * `tessera_http_request_duration_seconds{route,method,status}`: Prometheus' conventional
+   * `http_request_duration_seconds` under the spec's `tessera_` prefix.
+   */
   readonly httpRequestDuration: Histogram<'route' | 'method' | 'status'>;
+  /** `tessera_sessions_active`: session records active now, both modes (read at scrape time, cached). */
+  readonly sessionsActive: Gauge;
+  /** `tessera_revocation_lag_seconds`: time since this instance's revocation view caught up with the feed. */
+  readonly revocationLag: Gauge;
+  /** `tessera_store_operation_duration_seconds{store,op}`: one call of the storage contract. */
+  readonly storeOperationDuration: Histogram<'store' | 'op'>;
+  /** `tessera_store_operation_errors_total{store,op}`: store calls that failed (answered 503). */
+  readonly storeOperationErrors: Counter<'store' | 'op'>;
+  /** Lets the gauges read the auth service (created after the metrics, which observe its events). */
+  attach(source: MetricsSource): void;
+  /** Records one store call (from the core's `store_operation` event). */
+  observeStoreOperation(store: string, op: string, seconds: number, ok: boolean): void;
   /**
    * Records one HTTP request. `route` is the route pattern (`/auth/sessions/:id`), or
    * undefined when no route matched; methods outside the standard set count as `OTHER`.
@@ -53,7 +83,8 @@ export interface TesseraMetrics {
 }
 
 /** Creates the metrics of one server instance, default process metrics included. */
-export function createMetrics(): TesseraMetrics {
+export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
+  const cacheMs = options.sessionsActiveCacheMs ?? SESSIONS_ACTIVE_CACHE_MS;
   const registry = new Registry();
   const registers = [registry];
 
@@ -107,6 +138,55 @@ export function createMetrics(): TesseraMetrics {
     registers,
   });
 
+  let source: MetricsSource | undefined;
+  // The count walks the store: one count serves every scrape for `cacheMs`, concurrent
+  // scrapes share one walk, and a failed walk keeps the last value (the outage shows in
+  // /readyz and in tessera_store_operation_errors_total, not as a fake zero).
+  let counted: { value: number; atMs: number } | undefined;
+  let counting: Promise<void> | undefined;
+  const refreshCount = (from: MetricsSource): Promise<void> => {
+    counting ??= from.countActiveSessions().then(
+      (value) => {
+        counted = { value, atMs: performance.now() };
+      },
+      () => undefined,
+    ).finally(() => {
+      counting = undefined;
+    });
+    return counting;
+  };
+  const sessionsActive = new Gauge({
+    name: 'tessera_sessions_active',
+    help: 'Session records active now (not ended, not expired), both modes; counted at most every 10 s.',
+    registers,
+    async collect() {
+      if (!source) return;
+      if (counted === undefined || performance.now() - counted.atMs >= cacheMs) await refreshCount(source);
+      if (counted !== undefined) this.set(counted.value);
+    },
+  });
+  const revocationLag = new Gauge({
+    name: 'tessera_revocation_lag_seconds',
+    help: "Seconds since this instance's revocation view last caught up with the durable feed.",
+    registers,
+    collect() {
+      if (source) this.set(source.revocationLagSeconds());
+    },
+  });
+  const storeOperationDuration = new Histogram({
+    name: 'tessera_store_operation_duration_seconds',
+    help: 'Duration of one store call, by store kind and contract operation.',
+    labelNames: ['store', 'op'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const storeOperationErrors = new Counter({
+    name: 'tessera_store_operation_errors_total',
+    help: 'Store calls that failed (the request was answered 503), by store kind and contract operation.',
+    labelNames: ['store', 'op'] as const,
+    registers,
+  });
+
   // Start the expected series at zero, so rate() and absence alerts work from the first scrape.
   for (const mode of AUTH_MODES) {
     sessionsCreated.inc({ mode }, 0);
@@ -136,6 +216,18 @@ export function createMetrics(): TesseraMetrics {
         },
         Math.max(0, durationSeconds),
       );
+    },
+    sessionsActive,
+    revocationLag,
+    storeOperationDuration,
+    storeOperationErrors,
+    attach(from) {
+      source = from;
+    },
+    observeStoreOperation(store, op, seconds, ok) {
+      // Both labels come from the core (a class-derived kind, a contract method name): bounded.
+      storeOperationDuration.observe({ store, op }, Math.max(0, seconds));
+      if (!ok) storeOperationErrors.inc({ store, op });
     },
     render: () => registry.metrics(),
   };

@@ -15,4 +15,11 @@ export type TesseraEvent =
   | { type: 'password_changed'; userId: string }
   | { type: 'password_hash'; seconds: number }
   | { type: 'rate_limited' }
-  | { type: 'key_rotated'; kid: string };
+  | { type: 'key_rotated'; kid: string }
+  | { type: 'user_admin'; action: 'disabled' | 'enabled' | 'deleted'; userId: string }
+  /**
+   * One call of the store: `store` names its kind (`sqlite`, `postgres`, `redis`, `memory`…),
+   * `op` the contract method; `ok` is false when the call failed (it then became `unavailable`).
+   * Emitted only when an `onEvent` observer is configured.
+   */
+  | { type: 'store_operation'; store: string; op: string; seconds: number; ok: boolean };

@@ -5,6 +5,8 @@ export type { Tessera } from './auth/tessera.js';
 export type { TesseraOptions, ResolvedOptions } from './options.js';
 export { TESSERA_DEFAULTS } from './options.js';
 export type { AuthResult, AnonymousReason, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './auth/public-types.js';
+export type { AdminUser, UserPage } from './auth/admin.js';
+export type { AuditListQuery, AuditPage, PublicAuditEntry } from './auth/audit.js';
 export type { CredentialHeaders } from './auth/authenticate.js';
 export type { TesseraEvent } from './events.js';
 export { TesseraError, ERROR_STATUS, isTesseraError } from './errors.js';
@@ -12,14 +14,17 @@ export type { ErrorCode, TesseraErrorOptions } from './errors.js';
 export { ManualClock, systemClock, systemRandom } from './clock.js';
 export type { Clock, RandomSource } from './clock.js';
 export type {
-  AuthMode, EndSessionsRequest, FailureCount, NewRevocation, RefreshRotation, RevocationEntry, RevocationReason,
-  SessionAndUser, SessionRecord, SigningKeyRecord, Store, UserRecord,
+  AuditEntry, AuditQuery, AuditType, AuthMode, EndSessionsRequest, FailureCount, NewAuditEntry, NewRevocation,
+  RefreshRotation, RevocationEntry, RevocationReason, SessionAndUser, SessionRecord, SigningKeyRecord, Store,
+  UserPageQuery, UserRecord,
 } from './stores/types.js';
 export { createArgon2Hasher } from './password/password-hasher.js';
 export type { PasswordHasher } from './password/password-hasher.js';
 export { AUTH_ROUTES, runAuthRoute } from './http/auth-routes.js';
 export type { AuthRoute } from './http/auth-routes.js';
 export type { HttpRequestInfo, HttpResponse } from './http/http-types.js';
+export { parseQuery } from './http/query.js';
+export type { QueryParams } from './http/query.js';
 export { errorResponse, bearerChallenge } from './http/error-response.js';
 export { clientIp } from './http/client-ip.js';
 export { cookieNames } from './http/cookies.js';

@@ -55,6 +55,11 @@ export interface TesseraOptions {
   clusterBus?: ClusterBus;
   /** How often the key ring is re-read from the store, in milliseconds. */
   keyReloadIntervalMs?: number;
+  /**
+   * Keep an audit log in the store (sign-ins and their failures, sign-outs, ended sessions,
+   * refresh-token reuse, password changes, key rotations, administration). Default true.
+   */
+  audit?: boolean;
 }
 
 /** Options after defaults and validation: read only this downstream. */
@@ -85,6 +90,7 @@ export interface ResolvedOptions {
   readonly sessionCacheMaxAgeMs: number;
   readonly clusterBus: ClusterBus | undefined;
   readonly keyReloadIntervalMs: number;
+  readonly audit: boolean;
 }
 
 /** The one defaults table (the spec's configuration defaults). */
@@ -104,6 +110,7 @@ export const TESSERA_DEFAULTS = Object.freeze({
   sessionCacheMaxAgeMs: 1000,
   // Well inside the 60 s a new key is published before it signs.
   keyReloadIntervalMs: 30_000,
+  audit: true,
 });
 
 const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
@@ -113,6 +120,12 @@ function integerOption(name: string, value: number | undefined, fallback: number
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new TesseraError('invalid_request', { message: `Option ${name} must be an integer from ${min} to ${max}.` });
   }
+  return v;
+}
+
+function booleanOption(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  const v = value ?? fallback;
+  if (typeof v !== 'boolean') throw new TesseraError('invalid_request', { message: `Option ${name} must be true or false.` });
   return v;
 }
 
@@ -175,5 +188,6 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     sessionCacheMaxAgeMs: integerOption('sessionCacheMaxAgeMs', options.sessionCacheMaxAgeMs, d.sessionCacheMaxAgeMs, 0, 60_000),
     clusterBus: options.clusterBus,
     keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs, 1000, 3_600_000),
+    audit: booleanOption('audit', options.audit, d.audit),
   });
 }

@@ -8,6 +8,7 @@ import { clientIp } from '../http/client-ip.js';
 import { dispatchAuthRequest, matchAuthRoute, normalizePrefix } from '../http/dispatch-auth-request.js';
 import { bearerChallenge, errorResponse } from '../http/error-response.js';
 import type { HttpResponse } from '../http/http-types.js';
+import { withEveryAuthorization } from '../http/raw-headers.js';
 import type { JsonBodySource } from '../http/read-json-body.js';
 
 // Express is an optional peer: this module only imports its types, so nothing is loaded at
@@ -50,6 +51,12 @@ export interface TesseraExpress extends Array<RequestHandler | ErrorRequestHandl
 /** The scheme as Express sees it (its own `trust proxy` setting decides X-Forwarded-Proto). */
 function protocolOf(req: Request): 'http' | 'https' {
   return req.protocol === 'https' ? 'https' : 'http';
+}
+
+/** The `?…` part of a request target, or '' (Express's own `req.query` parser varies by version and settings). */
+function querySuffix(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at);
 }
 
 /** True once another middleware (a body parser) has read the request stream. */
@@ -169,7 +176,8 @@ export function tesseraExpress(options: TesseraExpressOptions): TesseraExpress {
     void dispatchAuthRequest(auth, prefix, {
       method: req.method,
       pathname,
-      headers: req.headers,
+      search: querySuffix(req.originalUrl),
+      headers: withEveryAuthorization(req.headers, req.rawHeaders),
       ip: clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], hops),
       protocol: protocolOf(req),
       body: bodySource(req),
@@ -186,7 +194,7 @@ export function tesseraExpress(options: TesseraExpressOptions): TesseraExpress {
   };
 
   const requireAuth: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    void authenticateOrRefuse(auth, { method: req.method, headers: req.headers, protocol: protocolOf(req) }).then((check) => {
+    void authenticateOrRefuse(auth, { method: req.method, headers: withEveryAuthorization(req.headers, req.rawHeaders), protocol: protocolOf(req) }).then((check) => {
       if (check.result) req.auth = check.result;
       if (check.refusal) {
         sendResponse(res, check.refusal);

@@ -8,6 +8,8 @@ import { authenticateOrRefuse } from '../http/authenticate-or-refuse.js';
 import { clientIp } from '../http/client-ip.js';
 import { bearerChallenge, errorResponse } from '../http/error-response.js';
 import type { HttpRequestInfo, HttpResponse } from '../http/http-types.js';
+import { withEveryAuthorization } from '../http/raw-headers.js';
+import { parseQuery } from '../http/query.js';
 import { BODY_LIMIT_BYTES } from '../http/read-json-body.js';
 import { requireOptionalPeer } from '../require-optional-peer.js';
 
@@ -41,7 +43,8 @@ const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 export function toRequestInfo(request: FastifyRequest, trustProxyHops: number): HttpRequestInfo {
   return {
     method: request.method,
-    headers: request.headers,
+    // Every Authorization line, not only the first that Node keeps (two are refused).
+    headers: withEveryAuthorization(request.headers, request.raw.rawHeaders),
     body: request.body,
     params: request.params as Record<string, string | undefined>,
     ip: clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustProxyHops),
@@ -98,13 +101,15 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
       scope.route({
         method: route.method,
         url: route.path,
-        // Bodies are validated framework-free (strict Ajv in runAuthRoute); the schema is
-        // attached for documentation, not for Fastify's coercing validator.
-        schema: route.bodySchema ? { body: route.bodySchema } : {},
+        // Bodies and queries are validated framework-free (strict Ajv in runAuthRoute); the
+        // schemas are attached for documentation, not for Fastify's coercing validator.
+        schema: { ...(route.bodySchema ? { body: route.bodySchema } : {}), ...(route.querySchema ? { querystring: route.querySchema } : {}) },
         validatorCompiler: () => () => true,
         bodyLimit: BODY_LIMIT_BYTES,
         handler: async (request, reply) => {
-          const info = toRequestInfo(request, hops);
+          // The query is parsed from the raw URL, as the other adapters do (not by Fastify's
+          // parser), so every adapter reads the same parameters.
+          const info = { ...toRequestInfo(request, hops), query: parseQuery(request.url) };
           const response = await runAuthRoute(route, auth, info);
           if (response.status >= 500) request.log.error('auth route failed');
           return sendResponse(reply, response);

@@ -109,6 +109,7 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
     const response = await dispatchAuthRequest(auth, prefix, {
       method: request.method,
       pathname: url.pathname,
+      search: url.search,
       headers,
       ip,
       protocol: protocolOf(url),

@@ -4,6 +4,7 @@ import { sessionCookie } from '../http/cookies.js';
 import { checkPasswordPolicy, normalizePassword } from '../password/password-policy.js';
 import type { AuthMode, UserRecord } from '../stores/types.js';
 import { issueTokenPair } from './access-tokens.js';
+import { recordAudit } from './audit.js';
 import type { AuthContext } from './context.js';
 import type { ClientInfo, PublicUser, SignInResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
@@ -39,7 +40,7 @@ async function timedHash<T>(ctx: AuthContext, work: () => Promise<T>): Promise<T
 }
 
 /** Creates an account. The password is NFKC-normalised, checked against the policy, hashed. */
-export async function register(ctx: AuthContext, input: { email: unknown; password: unknown }): Promise<PublicUser> {
+export async function register(ctx: AuthContext, input: { email: unknown; password: unknown }, client?: ClientInfo): Promise<PublicUser> {
   const { email, emailNormalized } = normalizeEmail(input.email);
   const password = passwordOf(input.password, 'password');
   checkPasswordPolicy(password, { minLength: ctx.options.passwordMinLength, email });
@@ -54,6 +55,7 @@ export async function register(ctx: AuthContext, input: { email: unknown; passwo
   };
   await ctx.store.createUser(user);
   ctx.options.onEvent({ type: 'sign_up', userId: user.id });
+  await recordAudit(ctx, { type: 'sign_up', userId: user.id, ip: client?.ip });
   return toPublicUser(user);
 }
 
@@ -79,12 +81,14 @@ export async function verifyPassword(ctx: AuthContext, input: { email: unknown; 
   if (!user || !ok) {
     await ctx.throttle.recordFailure(emailNormalized, client.ip);
     ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'invalid_credentials', ip: client.ip });
+    // One entry whether or not the email names an account (the same work either way); never
+    // the email itself, nor anything of the password.
+    await recordAudit(ctx, { type: 'sign_in_failed', userId: user?.id ?? null, ip: client.ip, detail: `mode=${mode} reason=invalid_credentials` });
     throw new TesseraError('invalid_credentials');
   }
   if (user.disabledAt !== null) {
     // Only after the password is proven: a disabled account is not disclosed to guessers.
-    ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'disabled', userId: user.id, ip: client.ip });
-    throw new TesseraError('forbidden', { message: 'This account is disabled.' });
+    return refuseDisabled(ctx, user.id, mode, client);
   }
   await ctx.throttle.recordSuccess(emailNormalized, client.ip);
   if (ctx.hasher.needsRehash(user.passwordHash)) {
@@ -96,9 +100,25 @@ export async function verifyPassword(ctx: AuthContext, input: { email: unknown; 
   return user;
 }
 
-/** Starts a session record for a verified user, in the requested mode. */
+async function refuseDisabled(ctx: AuthContext, userId: string, mode: AuthMode, client: ClientInfo): Promise<never> {
+  ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'disabled', userId, ip: client.ip });
+  await recordAudit(ctx, { type: 'sign_in_failed', userId, ip: client.ip, detail: `mode=${mode} reason=disabled` });
+  throw new TesseraError('forbidden', { message: 'This account is disabled.' });
+}
+
+/**
+ * Starts a session record for a verified user, in the requested mode. The user is read again
+ * once the record exists: an administrator who disabled (or deleted) the account meanwhile has
+ * either been seen here, or ended every record after this one was created (disableUser marks
+ * the account before it ends the records), so no credential outlives a disable.
+ */
 export async function startSession(ctx: AuthContext, user: UserRecord, mode: AuthMode, client: ClientInfo): Promise<SignInResult> {
   const { record, credential } = await createSessionRecord(ctx, user.id, mode, client);
+  const current = await ctx.store.getUserById(user.id);
+  if (!current || current.disabledAt !== null) {
+    await endSessions(ctx, { userId: user.id, sessionIds: [record.id], reason: 'admin' });
+    return refuseDisabled(ctx, user.id, mode, client);
+  }
   ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'success', userId: user.id, sessionId: record.id, ip: client.ip });
   const publicUser = toPublicUser(user);
   if (mode === 'session') {
@@ -139,7 +159,12 @@ export async function changePassword(
   checkPasswordPolicy(next, { minLength: ctx.options.passwordMinLength, email: user.email });
   const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(next));
   await ctx.store.updatePasswordHash(user.id, passwordHash);
-  await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed' });
+  const ended = await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed' });
   ctx.options.onEvent({ type: 'password_changed', userId: user.id });
-  return startSession(ctx, { ...user, passwordHash }, input.mode, client);
+  const result = await startSession(ctx, { ...user, passwordHash }, input.mode, client);
+  await recordAudit(ctx, {
+    type: 'password_changed', userId: user.id, sessionId: result.mode === 'session' ? result.session.id : result.sessionId,
+    ip: client.ip, detail: `sessions_ended=${ended.length}`,
+  });
+  return result;
 }

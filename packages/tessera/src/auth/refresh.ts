@@ -3,7 +3,8 @@ import { TesseraError } from '../errors.js';
 import type { SessionRecord } from '../stores/types.js';
 import { issueTokenPair } from './access-tokens.js';
 import type { AuthContext } from './context.js';
-import type { TokenPair } from './public-types.js';
+import { recordAudit } from './audit.js';
+import type { ClientInfo, TokenPair } from './public-types.js';
 import { endSessions, isSessionActive } from './session-records.js';
 
 /** How far back a presented refresh token is traced to tell reuse from a forgery. */
@@ -20,7 +21,7 @@ function refused(): TesseraError {
  * and gets the *same* successor, derived deterministically from it. Any older token of the
  * family is reuse: the whole family is revoked, and its access tokens with it.
  */
-export async function refreshTokens(ctx: AuthContext, refreshToken: string): Promise<TokenPair> {
+export async function refreshTokens(ctx: AuthContext, refreshToken: string, client?: ClientInfo): Promise<TokenPair> {
   const parsed = typeof refreshToken === 'string' ? parseCredential(refreshToken) : null;
   if (!parsed) throw refused();
   const { options } = ctx;
@@ -55,6 +56,8 @@ export async function refreshTokens(ctx: AuthContext, refreshToken: string): Pro
     if (isEarlierTokenOfFamily(ctx, session, parsed.secret)) {
       await endSessions(ctx, { userId: user.id, sessionIds: [session.id], reason: 'refresh_reuse' });
       options.onEvent({ type: 'refresh_reuse_detected', userId: user.id, sessionId: session.id });
+      // The address is the presenter's: the thief's, or the victim's if the thief refreshed first.
+      await recordAudit(ctx, { type: 'refresh_reuse_detected', userId: user.id, sessionId: session.id, ip: client?.ip, detail: `generation=${session.generation}` });
     } else {
       options.onEvent({ type: 'refresh', outcome: 'invalid' });
     }

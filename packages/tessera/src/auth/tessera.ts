@@ -10,19 +10,22 @@ import { RevocationView } from '../revocation/revocation-view.js';
 import type { TesseraOptions, ResolvedOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
 import type { AuthMode, RevocationEntry, SessionAndUser, UserRecord } from '../stores/types.js';
+import type { UserPage } from './admin.js';
+import { deleteUser, disableUser, enableUser, listUsers } from './admin.js';
+import type { AuditListQuery, AuditPage } from './audit.js';
+import { listAudit, recordAudit } from './audit.js';
 import type { CredentialHeaders } from './authenticate.js';
 import { authenticate } from './authenticate.js';
 import type { AuthContext } from './context.js';
 import { changePassword, register, startSession, verifyPassword } from './credentials.js';
-import { guardStore } from './guarded-store.js';
+import { guardStore, storeKind } from './guarded-store.js';
 import { KeyManager } from './key-manager.js';
 import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import { RecentCache } from '../recent-cache.js';
 import type { AuthResult, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { refreshTokens } from './refresh.js';
-import { endSessions, sessionExpiresAt } from './session-records.js';
-import { hashesEqual, hashSecret, parseCredential } from '../crypto/tokens.js';
+import { endAllSessions, endSession, listSessions, signOutWithRefreshToken } from './session-management.js';
 
 /**
  * The Tessera auth service: sign-up, sign-in in either mode, authentication of requests,
@@ -32,26 +35,66 @@ import { hashesEqual, hashSecret, parseCredential } from '../crypto/tokens.js';
 export interface Tessera {
   readonly options: ResolvedOptions;
   readonly cookieNames: CookieNames;
-  /** Creates an account. */
-  register(input: { email: unknown; password: unknown }): Promise<PublicUser>;
+  /** Creates an account. `client` (optional) is recorded in the audit log. */
+  register(input: { email: unknown; password: unknown }, client?: ClientInfo): Promise<PublicUser>;
   /** Checks the password and starts a session record in `mode`. */
   signIn(input: { email: unknown; password: unknown; mode?: unknown }, client: ClientInfo): Promise<SignInResult>;
   /** Who sent these headers: a value, never an exception for a bad credential. Store outage: throws `unavailable`. */
   authenticate(headers: CredentialHeaders): Promise<AuthResult>;
-  /** Rotates a refresh token. */
-  refresh(refreshToken: unknown): Promise<TokenPair>;
+  /** Rotates a refresh token. `client` is recorded if reuse is detected. */
+  refresh(refreshToken: unknown, client?: ClientInfo): Promise<TokenPair>;
   /** Ends the session record named by a refresh token (`invalid_grant` when it names none). */
-  signOutWithRefreshToken(refreshToken: unknown): Promise<void>;
+  signOutWithRefreshToken(refreshToken: unknown, client?: ClientInfo): Promise<void>;
   /** Ends one session record of a user. Returns false when the user has no such active record. */
-  endSession(userId: string, sessionId: string, reason?: 'logout' | 'ended_by_user' | 'admin'): Promise<boolean>;
-  /** Ends every session record and token family of a user. */
-  endAllSessions(userId: string, reason?: 'logout_all' | 'admin'): Promise<number>;
+  endSession(userId: string, sessionId: string, reason?: 'logout' | 'ended_by_user' | 'admin', client?: ClientInfo): Promise<boolean>;
+  /** Ends every session record and token family of a user. Returns how many records were active. */
+  endAllSessions(userId: string, reason?: 'logout_all' | 'admin', client?: ClientInfo): Promise<number>;
   /** The user's active session records, both modes. */
   listSessions(userId: string, currentSessionId?: string): Promise<PublicSession[]>;
   /** Changes the password; other records end; the caller gets a fresh credential. */
   changePassword(input: { userId: string; mode: AuthMode; currentPassword: unknown; newPassword: unknown }, client: ClientInfo): Promise<SignInResult>;
   /** The user by id, or null. */
   getUser(userId: string): Promise<PublicUser | null>;
+  /**
+   * Administration: users in id order, a page at a time (`limit` 1 to 1000, default 100).
+   *
+   * @example
+   * ```ts
+   * for (let page = await auth.listUsers(); ; page = await auth.listUsers({ afterId: page.next })) {
+   *   for (const user of page.users) console.log(user.id, user.email, user.disabledAt)
+   *   if (page.next === null) break
+   * }
+   * ```
+   */
+  listUsers(query?: { afterId?: string; limit?: number }): Promise<UserPage>;
+  /**
+   * Administration: disables an account and ends every session record and token family it
+   * holds; its cookies and access tokens are refused from the next request on, on every
+   * instance. False for an unknown user.
+   */
+  disableUser(userId: string): Promise<boolean>;
+  /** Administration: lets a disabled account sign in again. False for an unknown user. */
+  enableUser(userId: string): Promise<boolean>;
+  /**
+   * Administration: ends everything (as `disableUser`), then deletes the account and its
+   * records; the email becomes free. Audit entries stay. False for an unknown user.
+   */
+  deleteUser(userId: string): Promise<boolean>;
+  /**
+   * The audit log, newest first: one user's entries (`userId`) or everyone's, `limit` (1 to
+   * 1000, default 50) at a time before `beforeSeq`.
+   *
+   * @example
+   * ```ts
+   * const { entries, next } = await auth.listAudit({ userId, limit: 20 })
+   * const older = next === null ? [] : (await auth.listAudit({ userId, beforeSeq: next })).entries
+   * ```
+   */
+  listAudit(query?: AuditListQuery): Promise<AuditPage>;
+  /** Session records active now, every user and mode (for a gauge: not cheap on Redis). */
+  countActiveSessions(): Promise<number>;
+  /** Seconds since this instance's revocation view last caught up with the durable feed. */
+  revocationLagSeconds(): number;
   /** The public JWKS document. */
   jwks(): { keys: object[] };
   /** Rotates the signing key (publish first, sign after the lead time). */
@@ -93,7 +136,13 @@ const MODES: readonly AuthMode[] = ['session', 'jwt'];
  * ```
  */
 export async function createTessera(input: TesseraOptions): Promise<Tessera> {
-  const options = resolveOptions({ ...input, store: guardStore(input.store) });
+  const resolved = resolveOptions(input);
+  // Store calls are timed only for an observer (the server's metrics), never for no one.
+  const kind = storeKind(input.store);
+  const observe = input.onEvent
+    ? (op: string, seconds: number, ok: boolean) => resolved.onEvent({ type: 'store_operation', store: kind, op, seconds, ok })
+    : undefined;
+  const options: ResolvedOptions = Object.freeze({ ...resolved, store: guardStore(resolved.store, 1, observe) });
   const store = options.store;
   const view = new RevocationView(store, options.clock);
   const tokenCache = new VerifiedTokenCache(options.tokenCacheSize);
@@ -147,50 +196,25 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   return {
     options,
     cookieNames: names,
-    register: (i) => register(ctx, i),
+    register: (i, client) => register(ctx, i, client),
     async signIn(i, client) {
       const mode = i.mode ?? 'session';
       if (!MODES.includes(mode as AuthMode)) throw new TesseraError('invalid_request', { message: 'mode must be "session" or "jwt".' });
       const user = await verifyPassword(ctx, i, client, mode as AuthMode);
-      return startSession(ctx, user, mode as AuthMode, client);
+      const result = await startSession(ctx, user, mode as AuthMode, client);
+      const sessionId = result.mode === 'session' ? result.session.id : result.sessionId;
+      await recordAudit(ctx, { type: 'sign_in', userId: user.id, sessionId, ip: client.ip, detail: `mode=${result.mode}` });
+      return result;
     },
     authenticate: (headers) => authenticate(ctx, headers),
-    refresh(token) {
+    refresh(token, client) {
       if (typeof token !== 'string') return Promise.reject(new TesseraError('invalid_grant'));
-      return refreshTokens(ctx, token);
+      return refreshTokens(ctx, token, client);
     },
-    async signOutWithRefreshToken(token) {
-      const parsed = typeof token === 'string' ? parseCredential(token) : null;
-      const found = parsed ? await store.getSessionAndUser(parsed.id) : null;
-      if (!parsed || !found || found.session.mode !== 'jwt') throw new TesseraError('invalid_grant');
-      // Any token of the family (current or earlier) may end it: ending is never harmful.
-      // A forged secret cannot, since ids alone are not credentials.
-      const h = hashSecret(parsed.secret);
-      if (!hashesEqual(found.session.secretHash, h) && !(found.session.previousSecretHash && hashesEqual(found.session.previousSecretHash, h))) {
-        throw new TesseraError('invalid_grant');
-      }
-      await endSessions(ctx, { userId: found.user.id, sessionIds: [found.session.id], reason: 'logout' });
-    },
-    async endSession(userId, sessionId, reason = 'ended_by_user') {
-      const ended = await endSessions(ctx, { userId, sessionIds: [sessionId], reason });
-      return ended.length > 0;
-    },
-    async endAllSessions(userId, reason = 'logout_all') {
-      return (await endSessions(ctx, { userId, all: true, reason, userNotBefore: true })).length;
-    },
-    async listSessions(userId, currentSessionId) {
-      const records = await store.listUserSessions(userId, options.clock.nowMs());
-      return records.map((r) => ({
-        id: r.id,
-        mode: r.mode,
-        device: r.device,
-        ip: r.ip,
-        createdAt: new Date(r.createdAt).toISOString(),
-        lastSeenAt: new Date(r.lastSeenAt).toISOString(),
-        expiresAt: new Date(sessionExpiresAt(r)).toISOString(),
-        current: r.id === currentSessionId,
-      }));
-    },
+    signOutWithRefreshToken: (token, client) => signOutWithRefreshToken(ctx, token, client),
+    endSession: (userId, sessionId, reason = 'ended_by_user', client) => endSession(ctx, userId, sessionId, reason, client),
+    endAllSessions: (userId, reason = 'logout_all', client) => endAllSessions(ctx, userId, reason, client),
+    listSessions: (userId, currentSessionId) => listSessions(ctx, userId, currentSessionId),
     changePassword: (i, client) => changePassword(ctx, i, client),
     async getUser(userId) {
       // Display data for /auth/me in JWT mode: the token already passed the revocation view,
@@ -203,9 +227,17 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
       }
       return user ? toPublicUser(user) : null;
     },
+    listUsers: (query) => listUsers(ctx, query),
+    disableUser: (userId) => disableUser(ctx, userId),
+    enableUser: (userId) => enableUser(ctx, userId),
+    deleteUser: (userId) => deleteUser(ctx, userId),
+    listAudit: (query) => listAudit(ctx, query),
+    countActiveSessions: () => store.countActiveSessions(options.clock.nowMs()),
+    revocationLagSeconds: () => Math.max(0, (options.clock.nowMs() - view.lastSyncAt) / 1000),
     jwks: () => keys.ring.jwks(options.clock.nowMs()),
     async rotateKeys(o = {}) {
       const plan = await keys.rotate(o.dryRun ?? false);
+      if (!o.dryRun) await recordAudit(ctx, { type: 'key_rotated', detail: `kid=${plan.newKey.kid} alg=${plan.newKey.alg}` });
       return { kid: plan.newKey.kid, activatesAt: new Date(plan.newKey.activatesAt).toISOString() };
     },
     async refreshState() {

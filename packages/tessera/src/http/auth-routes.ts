@@ -1,12 +1,12 @@
 import type { Tessera } from '../auth/tessera.js';
-import type { AuthResult, SignInResult } from '../auth/public-types.js';
+import type { AuthResult, ClientInfo, SignInResult } from '../auth/public-types.js';
 import { TesseraError } from '../errors.js';
 import { readCookie } from './cookies.js';
 import type { HttpRequestInfo, HttpResponse } from './http-types.js';
 import { bearerChallenge, errorResponse } from './error-response.js';
 import { assertSameOrigin, originOf } from './request-origin.js';
-import { AUTH_ROUTE_SCHEMAS } from './route-schemas.js';
-import { validateBody } from './body-validator.js';
+import { AUTH_QUERY_SCHEMAS, AUTH_ROUTE_SCHEMAS } from './route-schemas.js';
+import { validateBody, validateQuery } from './body-validator.js';
 
 /** One route of the auth API, framework-free. */
 export interface AuthRoute {
@@ -15,12 +15,18 @@ export interface AuthRoute {
   path: string;
   /** JSON schema of the body (for framework validation and the OpenAPI document). */
   bodySchema?: object;
+  /** JSON schema of the query string (string values); a route without one ignores the query. */
+  querySchema?: object;
   handle(auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse>;
 }
 
 function header(request: HttpRequestInfo, name: string): string | undefined {
   const v = request.headers[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+function clientOf(request: HttpRequestInfo): ClientInfo {
+  return { ip: request.ip, userAgent: header(request, 'user-agent') };
 }
 
 function json(status: number, body: unknown, setCookies: string[] = []): HttpResponse {
@@ -72,6 +78,15 @@ function signInBody(result: SignInResult): { status: number; body: unknown; cook
 }
 
 const s = AUTH_ROUTE_SCHEMAS;
+const q = AUTH_QUERY_SCHEMAS;
+
+/** Entries per page of `GET /audit` when the query does not say. */
+const AUDIT_PAGE_DEFAULT = 50;
+
+function queryValue(request: HttpRequestInfo, name: string): string | undefined {
+  const v = request.query?.[name];
+  return typeof v === 'string' ? v : undefined;
+}
 
 /** The auth API of the spec, as framework-free routes. */
 export const AUTH_ROUTES: readonly AuthRoute[] = [
@@ -80,7 +95,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     async handle(auth, request) {
       checkOrigin(auth, request);
       const b = body(request);
-      const user = await auth.register({ email: b.email, password: b.password });
+      const user = await auth.register({ email: b.email, password: b.password }, clientOf(request));
       return json(201, { user });
     },
   },
@@ -89,7 +104,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     async handle(auth, request) {
       checkOrigin(auth, request);
       const b = body(request);
-      const result = await auth.signIn({ email: b.email, password: b.password, mode: b.mode }, { ip: request.ip, userAgent: header(request, 'user-agent') });
+      const result = await auth.signIn({ email: b.email, password: b.password, mode: b.mode }, clientOf(request));
       const r = signInBody(result);
       return json(r.status, r.body, r.cookies);
     },
@@ -104,7 +119,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
         if (cookie.status !== 'present') throw new TesseraError('invalid_grant');
         token = cookie.value;
       }
-      const pair = await auth.refresh(token);
+      const pair = await auth.refresh(token, clientOf(request));
       const { accessToken, tokenType, expiresIn, refreshToken } = pair;
       return json(200, { accessToken, tokenType, expiresIn, refreshToken }, pair.setCookies);
     },
@@ -114,11 +129,11 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     async handle(auth, request) {
       const b = body(request);
       if (b.refreshToken !== undefined) {
-        await auth.signOutWithRefreshToken(b.refreshToken);
+        await auth.signOutWithRefreshToken(b.refreshToken, clientOf(request));
         return noContent(auth.clearCookies());
       }
       const who = await requireAuth(auth, request);
-      await auth.endSession(who.userId, who.sessionId, 'logout');
+      await auth.endSession(who.userId, who.sessionId, 'logout', clientOf(request));
       return noContent(auth.clearCookies());
     },
   },
@@ -126,7 +141,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     method: 'POST', path: '/logout-all', bodySchema: s.empty,
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
-      await auth.endAllSessions(who.userId);
+      await auth.endAllSessions(who.userId, 'logout_all', clientOf(request));
       return noContent(auth.clearCookies());
     },
   },
@@ -151,7 +166,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       const id = request.params.id ?? '';
-      if (!(await auth.endSession(who.userId, id, 'ended_by_user'))) throw new TesseraError('not_found', { message: 'No such active session.' });
+      if (!(await auth.endSession(who.userId, id, 'ended_by_user', clientOf(request)))) throw new TesseraError('not_found', { message: 'No such active session.' });
       return noContent(id === who.sessionId ? auth.clearCookies() : []);
     },
   },
@@ -162,10 +177,26 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
       const b = body(request);
       const result = await auth.changePassword(
         { userId: who.userId, mode: who.mode, currentPassword: b.currentPassword, newPassword: b.newPassword },
-        { ip: request.ip, userAgent: header(request, 'user-agent') },
+        clientOf(request),
       );
       const r = signInBody(result);
       return json(r.status, r.body, r.cookies);
+    },
+  },
+  {
+    // The caller's own audit log, newest first: `?limit=` (1 to 200) entries before `?before=`.
+    method: 'GET', path: '/audit', querySchema: q.audit,
+    async handle(auth, request) {
+      const who = await requireAuth(auth, request);
+      const before = queryValue(request, 'before');
+      const limit = queryValue(request, 'limit');
+      const page = await auth.listAudit({
+        userId: who.userId,
+        limit: limit === undefined ? AUDIT_PAGE_DEFAULT : Number(limit),
+        ...(before === undefined ? {} : { beforeSeq: Number(before) }),
+      });
+      const entries = page.entries.map((e) => ({ seq: e.seq, at: e.at, type: e.type, sessionId: e.sessionId, ip: e.ip, detail: e.detail }));
+      return json(200, { entries, next: page.next });
     },
   },
 ];
@@ -183,6 +214,7 @@ export async function runAuthRoute(route: AuthRoute, auth: Tessera, request: Htt
     // else it carries (a body token does not make a cookie-bearing request safe).
     if (route.method !== 'GET' && carriesCredentialCookie(auth, request)) checkOrigin(auth, request);
     if (route.bodySchema) validateBody(route.bodySchema, request.body === '' || request.body === null ? undefined : request.body);
+    if (route.querySchema) validateQuery(route.querySchema, request.query ?? {});
     return await route.handle(auth, request);
   } catch (error) {
     const sent = (error as { credentialSent?: boolean }).credentialSent === true;

@@ -4,6 +4,7 @@ import type { AuthRoute } from './auth-routes.js';
 import { AUTH_ROUTES, runAuthRoute } from './auth-routes.js';
 import { errorResponse } from './error-response.js';
 import type { HttpResponse } from './http-types.js';
+import { parseQuery } from './query.js';
 import type { JsonBodySource } from './read-json-body.js';
 import { readJsonBody } from './read-json-body.js';
 
@@ -18,6 +19,8 @@ export interface AuthRequest {
   method: string;
   /** The URL path as sent (percent-encoded), without the query string. */
   pathname: string;
+  /** The query string with its `?` (`?limit=5`), or '' / absent when there is none. */
+  search?: string;
   /** Header names in lower case. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The client address after the trusted-proxy rule. */
@@ -105,6 +108,7 @@ export async function dispatchAuthRequest(auth: Tessera, prefix: string, request
     headers: request.headers,
     body,
     params: match.params,
+    query: parseQuery(request.search ?? ''),
     ip: request.ip,
     protocol: request.protocol,
   });

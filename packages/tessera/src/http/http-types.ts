@@ -1,3 +1,5 @@
+import type { QueryParams } from './query.js';
+
 /** A request as the route handlers see it: plain values, whatever the framework. */
 export interface HttpRequestInfo {
   method: string;
@@ -5,6 +7,8 @@ export interface HttpRequestInfo {
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body: unknown;
   params: Readonly<Record<string, string | undefined>>;
+  /** The query string, parsed by `parseQuery` (a repeated parameter is an array); absent means none. */
+  query?: QueryParams;
   /** The client address after the trusted-proxy rule. */
   ip: string;
   protocol: 'http' | 'https';

@@ -28,3 +28,18 @@ export const AUTH_ROUTE_SCHEMAS = {
   },
   empty: { type: 'object', additionalProperties: false, properties: {} },
 } as const;
+
+/**
+ * JSON schemas of the query strings the routes read. Every value is a string (a repeated
+ * parameter is an array, refused by `type`); each `description` completes the 400 message
+ * "The query parameter <name> must be <description>."
+ */
+export const AUTH_QUERY_SCHEMAS = {
+  audit: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      before: { type: 'string', pattern: '^[1-9][0-9]{0,14}$', description: 'a positive integer (the `next` of the previous page)' },
+      limit: { type: 'string', pattern: '^(?:[1-9][0-9]?|1[0-9]{2}|200)$', description: 'an integer from 1 to 200' },
+    },
+  },
+} as const;

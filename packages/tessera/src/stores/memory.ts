@@ -1,7 +1,10 @@
 import { TesseraError } from '../errors.js';
 import type {
+  AuditEntry,
+  AuditQuery,
   EndSessionsRequest,
   FailureCount,
+  NewAuditEntry,
   NewRevocation,
   RefreshRotation,
   RevocationEntry,
@@ -9,6 +12,7 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   Store,
+  UserPageQuery,
   UserRecord,
 } from './types.js';
 
@@ -82,9 +86,12 @@ export class MemoryStore implements Store {
   #revocations: RevocationEntry[] = [];
   /** Never reused, even after a purge (as SQLite's AUTOINCREMENT). */
   #lastSeq = 0;
+  #lastAuditSeq = 0;
   readonly #failures = new Map<string, Failure[]>();
   readonly #keys = new Map<string, SigningKeyRecord>();
   readonly #secrets = new Map<string, string>();
+  /** In `seq` order; never purged. */
+  readonly #audit: AuditEntry[] = [];
 
   /** Throws once the store is closed, as a closed database connection does. */
   #open(): void {
@@ -127,6 +134,35 @@ export class MemoryStore implements Store {
     this.#open();
     const user = this.#users.get(userId);
     if (user) user.passwordHash = passwordHash;
+  }
+
+  async listUsers(query: UserPageQuery): Promise<UserRecord[]> {
+    this.#open();
+    const after = query.afterId;
+    return [...this.#users.values()]
+      .filter((u) => after === undefined || u.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, Math.max(0, query.limit))
+      .map(copyUser);
+  }
+
+  async setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean> {
+    this.#open();
+    const user = this.#users.get(userId);
+    if (!user) return false;
+    user.disabledAt = disabledAt;
+    return true;
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    this.#open();
+    const user = this.#users.get(userId);
+    if (!user) return false;
+    this.#users.delete(userId);
+    this.#emails.delete(user.emailNormalized);
+    // The SQL stores' ON DELETE CASCADE.
+    for (const [id, s] of this.#sessions) if (s.userId === userId) this.#sessions.delete(id);
+    return true;
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -187,6 +223,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
+  async countActiveSessions(now: number): Promise<number> {
+    this.#open();
+    let count = 0;
+    for (const s of this.#sessions.values()) if (isActive(s, now)) count += 1;
+    return count;
+  }
+
   async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
     this.#open();
     return entries.map((e) => {
@@ -201,6 +244,27 @@ export class MemoryStore implements Store {
     for (const entry of this.#revocations) {
       if (out.length >= limit) break;
       if (entry.seq > afterSeq && entry.expiresAt > now) out.push({ ...entry });
+    }
+    return out;
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<void> {
+    this.#open();
+    this.#lastAuditSeq += 1;
+    this.#audit.push({
+      seq: this.#lastAuditSeq, at: entry.at, type: entry.type, userId: entry.userId,
+      sessionId: entry.sessionId, ip: entry.ip, detail: entry.detail,
+    });
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    this.#open();
+    const out: AuditEntry[] = [];
+    for (let i = this.#audit.length - 1; i >= 0 && out.length < query.limit; i--) {
+      const entry = this.#audit[i]!;
+      if (query.beforeSeq !== undefined && entry.seq >= query.beforeSeq) continue;
+      if (query.userId !== undefined && entry.userId !== query.userId) continue;
+      out.push({ ...entry });
     }
     return out;
   }

@@ -119,6 +119,20 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     expires_at BIGINT NOT NULL
   );
   `,
+  // 3: the audit log. No foreign key on user_id: entries outlive the account they concern, and
+  // no CHECK on type: new features add types without a migration. Read newest first, per user.
+  (s) => `
+  CREATE TABLE ${s}.audit_log (
+    seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at         BIGINT NOT NULL,
+    type       TEXT NOT NULL,
+    user_id    TEXT COLLATE "C",
+    session_id TEXT,
+    ip         TEXT,
+    detail     TEXT
+  );
+  CREATE INDEX audit_log_user_id_seq ON ${s}.audit_log (user_id, seq);
+  `,
 ];
 
 /** The schema version this code expects (the highest version in `schema_migrations`). */

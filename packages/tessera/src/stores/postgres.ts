@@ -3,8 +3,11 @@ import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { TesseraError } from '../errors.js';
 import { migratePostgres, postgresLockKey, quotePostgresSchema, rollback } from './postgres-schema.js';
 import type {
+  AuditEntry,
+  AuditQuery,
   EndSessionsRequest,
   FailureCount,
+  NewAuditEntry,
   NewRevocation,
   RefreshRotation,
   RevocationEntry,
@@ -12,6 +15,7 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   Store,
+  UserPageQuery,
   UserRecord,
 } from './types.js';
 
@@ -106,6 +110,16 @@ interface RevocationRow {
   expires_at: Int8;
 }
 
+interface AuditRow {
+  seq: Int8;
+  at: Int8;
+  type: AuditEntry['type'];
+  user_id: string | null;
+  session_id: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
 interface FailureRow {
   count: number;
   oldest_at: Int8 | null;
@@ -159,6 +173,16 @@ const toRevocation = (r: RevocationRow): RevocationEntry => ({
   expiresAt: num(r.expires_at),
 });
 
+const toAudit = (r: AuditRow): AuditEntry => ({
+  seq: num(r.seq),
+  at: num(r.at),
+  type: r.type,
+  userId: r.user_id,
+  sessionId: r.session_id,
+  ip: r.ip,
+  detail: r.detail,
+});
+
 const toFailureCount = (r: FailureRow | undefined): FailureCount => ({
   count: r?.count ?? 0,
   oldestAt: r ? numOrNull(r.oldest_at) : null,
@@ -176,6 +200,11 @@ const toKey = (r: KeyRow): SigningKeyRecord => ({
 });
 
 const USER_COLUMNS = 'id, email, email_normalized, password_hash, created_at, disabled_at';
+
+const AUDIT_COLUMNS = 'seq, at, type, user_id, session_id, ip, detail';
+
+/** Larger than any seq: the "before" of a first page. */
+const MAX_SEQ = '9223372036854775807';
 
 const SESSION_COLUMNS = `id, user_id, mode, secret_hash, previous_secret_hash, rotated_at, generation, device, ip,
   created_at, last_seen_at, idle_expires_at, absolute_expires_at, revoked_at`;
@@ -207,6 +236,22 @@ function buildStatements(s: string) {
     userById: named('user_by_id', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1`),
     userByEmail: named('user_by_email', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE email_normalized = $1`),
     updatePasswordHash: named('update_password', `UPDATE ${s}.users SET password_hash = $2 WHERE id = $1`),
+    // '' sorts before every id (COLLATE "C"): "after nothing" is the first page.
+    listUsers: named('list_users', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id > $1 ORDER BY id LIMIT $2`),
+    setUserDisabled: named('set_user_disabled', `UPDATE ${s}.users SET disabled_at = $2 WHERE id = $1`),
+    // Session records go with the user (ON DELETE CASCADE).
+    deleteUser: named('delete_user', `DELETE FROM ${s}.users WHERE id = $1`),
+    countActive: named('count_active', `SELECT count(*) AS count FROM ${s}.sessions WHERE ${active(1)}`),
+    insertAudit: named(
+      'insert_audit',
+      `INSERT INTO ${s}.audit_log (at, type, user_id, session_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
+    ),
+    // Two statements rather than one with "$1 IS NULL OR": each keeps a plan that uses its index.
+    auditAll: named('audit_all', `SELECT ${AUDIT_COLUMNS} FROM ${s}.audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2`),
+    auditOfUser: named(
+      'audit_of_user',
+      `SELECT ${AUDIT_COLUMNS} FROM ${s}.audit_log WHERE user_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+    ),
     insertSession: named(
       'insert_session',
       `INSERT INTO ${s}.sessions (${SESSION_COLUMNS})
@@ -433,6 +478,21 @@ export class PostgresStore implements Store {
     await this.#query(this.#sql.updatePasswordHash([userId, passwordHash]));
   }
 
+  async listUsers(query: UserPageQuery): Promise<UserRecord[]> {
+    const { rows } = await this.#query<UserRow>(this.#sql.listUsers([query.afterId ?? '', Math.max(0, query.limit)]));
+    return rows.map(toUser);
+  }
+
+  async setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean> {
+    const { rowCount } = await this.#query(this.#sql.setUserDisabled([userId, disabledAt]));
+    return rowCount === 1;
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    const { rowCount } = await this.#query(this.#sql.deleteUser([userId]));
+    return rowCount === 1;
+  }
+
   async createSession(s: SessionRecord): Promise<void> {
     await this.#query(this.#sql.insertSession([
       s.id, s.userId, s.mode, s.secretHash, s.previousSecretHash, s.rotatedAt, s.generation, s.device, s.ip,
@@ -490,6 +550,11 @@ export class PostgresStore implements Store {
     return rowCount === 1;
   }
 
+  async countActiveSessions(now: number): Promise<number> {
+    const { rows } = await this.#query<{ count: Int8 }>(this.#sql.countActive([now]));
+    return rows[0] ? num(rows[0].count) : 0;
+  }
+
   async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
     if (entries.length === 0) return [];
     const values = [
@@ -508,6 +573,23 @@ export class PostgresStore implements Store {
     // PostgreSQL rejects a negative LIMIT; the contract means at most `limit` (none).
     const { rows } = await this.#query<RevocationRow>(this.#sql.listRevocations([afterSeq, now, Math.max(0, limit)]));
     return rows.map(toRevocation);
+  }
+
+  /**
+   * One INSERT. Unlike the feed, audit appends take no lock: a reader paging newest first may
+   * see seq n+1 committed before seq n, which costs a page reader nothing (it reads backwards).
+   */
+  async appendAudit(e: NewAuditEntry): Promise<void> {
+    await this.#query(this.#sql.insertAudit([e.at, e.type, e.userId, e.sessionId, e.ip, e.detail]));
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const before = query.beforeSeq ?? MAX_SEQ;
+    const limit = Math.max(0, query.limit);
+    const { rows } = await this.#query<AuditRow>(query.userId === undefined
+      ? this.#sql.auditAll([before, limit])
+      : this.#sql.auditOfUser([query.userId, before, limit]));
+    return rows.map(toAudit);
   }
 
   async addLoginFailure(key: string, at: number, since: number, expiresAt: number): Promise<FailureCount> {

@@ -192,6 +192,30 @@ trimIndex(KEYS[1], clockNow, retain)
 return deleted
 `);
 
+/**
+ * KEYS: index. ARGV: now, record key prefix. Counts the user's records active at now (the
+ * index lists every live record of the user; revoked and idle-expired ones are skipped).
+ */
+export const COUNT_ACTIVE = script('countActive', `
+local now, count = tonumber(ARGV[1]), 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+  local f = redis.call('HMGET', ARGV[2] .. id, 'revokedAt', 'idleExpiresAt', 'absoluteExpiresAt')
+  if f[3] and active(f[1], f[2], f[3], now) then count = count + 1 end
+end
+return count
+`);
+
+/**
+ * KEYS: index. ARGV: record key prefix. Deletes every record of the user and the index itself
+ * (the outbox stays: its feed entries must still be published). Returns the ids deleted.
+ */
+export const DELETE_USER_SESSIONS = script('deleteUserSessions', `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
+redis.call('DEL', KEYS[1])
+return ids
+`);
+
 /** KEYS: outbox. ARGV: now. Takes (returns and deletes) the entries with expiresAt > now: member, score, … */
 export const TAKE_OUTBOX = script('takeOutbox', `
 local pending = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')

@@ -8,8 +8,11 @@ const ioredis = requireOptionalPeer<typeof IoRedisModule>('ioredis', 'tessera/re
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import type {
+  AuditEntry,
+  AuditQuery,
   EndSessionsRequest,
   FailureCount,
+  NewAuditEntry,
   NewRevocation,
   RefreshRotation,
   RevocationEntry,
@@ -17,14 +20,17 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   Store,
+  UserPageQuery,
   UserRecord,
 } from './types.js';
 import type { LuaScript } from './redis-scripts.js';
 import {
   ADD_FAILURE,
   CLAIM_ID,
+  COUNT_ACTIVE,
   COUNT_FAILURES_SINCE,
   CREATE_SESSION,
+  DELETE_USER_SESSIONS,
   END_SESSIONS,
   LIST_SESSIONS,
   LOOKUP,
@@ -38,7 +44,7 @@ import {
 
 // The Redis store: Redis keeps what is hot and short-lived (session records of both modes,
 // refresh rotation state, login-failure counters), each key with a TTL; everything durable
-// (users, signing keys, server secrets, leases, the revocation feed) is delegated to another Store
+// (users, signing keys, server secrets, leases, the revocation feed, the audit log) is delegated to another Store
 // (SQLite or PostgreSQL), so that a flushed or evicting Redis never loses a revocation.
 //
 // Key layout (p = keyPrefix, tag = the first 4 base64url chars of SHA-256(userId)):
@@ -257,6 +263,30 @@ export class RedisStore implements Store {
     return this.#database.updatePasswordHash(userId, passwordHash);
   }
 
+  async listUsers(query: UserPageQuery): Promise<UserRecord[]> {
+    this.#open();
+    return this.#database.listUsers(query);
+  }
+
+  async setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean> {
+    this.#open();
+    return this.#database.setUserDisabled(userId, disabledAt);
+  }
+
+  /**
+   * Deletes the user's records, their pointers and its index in Redis (one script on the
+   * user's slot), then the user in the database. In that order: if the database then fails,
+   * the account still exists with no records (signed out, as after a flush), and a retry
+   * finishes. The user's outbox stays until its feed entries are published.
+   */
+  async deleteUser(userId: string): Promise<boolean> {
+    this.#open();
+    const tag = userTag(userId);
+    const deleted = asStrings(await this.#run(DELETE_USER_SESSIONS, [this.#index(userId)], [this.#record(tag, '')]));
+    for (const id of deleted) if (idSlot(id) !== tag) await this.#client.del(this.#pointer(id));
+    return this.#database.deleteUser(userId);
+  }
+
   // Session records (Redis) -------------------------------------------------------------------
 
   /** Places the record in its user's slot: the first 4 characters become the user's tag. */
@@ -371,6 +401,28 @@ export class RedisStore implements Store {
     return result === 1;
   }
 
+  /**
+   * A walk: every user index under the prefix (SCAN on every master), then one script per index
+   * counting its active records. Exact, except that SCAN may return a key twice while Redis
+   * rehashes (the count is then a little high for that one call). The cost grows with users and
+   * records: it serves a gauge scraped now and then (the server caches it for 10 s), never the
+   * request path.
+   */
+  async countActiveSessions(now: number): Promise<number> {
+    this.#open();
+    const indexPrefix = `${this.#p}{`;
+    let count = 0;
+    const batch: Array<Promise<unknown>> = [];
+    for await (const key of this.#scanZsets()) {
+      const parsed = parseUserKey(key, indexPrefix);
+      if (!parsed || parsed.kind !== 'u') continue;
+      // Sent together: ioredis pipelines them (auto-pipelining), one round trip per batch.
+      batch.push(this.#run(COUNT_ACTIVE, [key], [now, this.#record(parsed.tag, '')]));
+      if (batch.length >= SCAN_COUNT) count += sum(await Promise.all(batch.splice(0)));
+    }
+    return count + sum(await Promise.all(batch));
+  }
+
   // Revocation feed (database) ----------------------------------------------------------------
 
   async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
@@ -394,6 +446,18 @@ export class RedisStore implements Store {
       await this.#run(STASH_OUTBOX, [this.#outbox(userId)], args).catch(() => undefined);
       throw error;
     }
+  }
+
+  // Audit log (database) ----------------------------------------------------------------------
+
+  async appendAudit(entry: NewAuditEntry): Promise<void> {
+    this.#open();
+    return this.#database.appendAudit(entry);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    this.#open();
+    return this.#database.listAudit(query);
   }
 
   // Login throttling (Redis) ------------------------------------------------------------------
@@ -578,6 +642,10 @@ function duplicateId(): Error {
 }
 
 // Replies -------------------------------------------------------------------------------------
+
+function sum(replies: readonly unknown[]): number {
+  return replies.reduce<number>((total, reply) => total + Number(reply), 0);
+}
 
 function asStrings(reply: unknown): string[] {
   return Array.isArray(reply) ? reply.map((v) => String(v)) : [];

@@ -84,6 +84,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // 3: the audit log. No foreign key on user_id: entries outlive the account they concern, and
+  // no CHECK on type: new features add types without rebuilding the table.
+  `
+  CREATE TABLE audit_log (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    type       TEXT NOT NULL,
+    user_id    TEXT,
+    session_id TEXT,
+    ip         TEXT,
+    detail     TEXT
+  );
+  CREATE INDEX audit_log_user_id_seq ON audit_log (user_id, seq);
+  `,
 ];
 
 /** The schema version this code expects (`PRAGMA user_version` after {@link migrateSqlite}). */

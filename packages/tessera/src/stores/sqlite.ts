@@ -2,8 +2,11 @@ import type { Database } from 'better-sqlite3';
 import { TesseraError } from '../errors.js';
 import { migrateSqlite, sqliteSchemaVersion, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import type {
+  AuditEntry,
+  AuditQuery,
   EndSessionsRequest,
   FailureCount,
+  NewAuditEntry,
   NewRevocation,
   RefreshRotation,
   RevocationEntry,
@@ -11,6 +14,7 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   Store,
+  UserPageQuery,
   UserRecord,
 } from './types.js';
 
@@ -44,6 +48,9 @@ const SESSION_COLUMNS = (t: string): string =>
    ${t}.idle_expires_at AS idleExpiresAt, ${t}.absolute_expires_at AS absoluteExpiresAt,
    ${t}.revoked_at AS revokedAt`;
 
+const AUDIT_COLUMNS =
+  'seq, at, type, user_id AS userId, session_id AS sessionId, ip, detail';
+
 /** `revoked_at IS NULL` and not expired at the first two `?` (the same instant twice). */
 const ACTIVE = 'revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?';
 
@@ -60,6 +67,23 @@ function prepareStatements(db: Database) {
       `SELECT ${USER_COLUMNS('u')} FROM users u WHERE u.email_normalized = ?`,
     ),
     updatePasswordHash: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?'),
+    // '' sorts before every id: "after nothing" is the first page.
+    listUsers: db.prepare<[string, number], UserRecord>(`SELECT ${USER_COLUMNS('u')} FROM users u WHERE u.id > ? ORDER BY u.id LIMIT ?`),
+    setUserDisabled: db.prepare<[number | null, string]>('UPDATE users SET disabled_at = ? WHERE id = ?'),
+    // Session records go with the user (ON DELETE CASCADE; foreign_keys is on for the connection).
+    deleteUser: db.prepare<[string]>('DELETE FROM users WHERE id = ?'),
+    countActive: db.prepare<[number, number], number>(`SELECT COUNT(*) FROM sessions WHERE ${ACTIVE}`).pluck(),
+    insertAudit: db.prepare<NewAuditEntry>(
+      `INSERT INTO audit_log (at, type, user_id, session_id, ip, detail)
+       VALUES (@at, @type, @userId, @sessionId, @ip, @detail)`,
+    ),
+    // seq < ?: the cursor of the previous page (or past the largest possible seq for the first).
+    auditAll: db.prepare<[number, number], AuditEntry>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    auditOfUser: db.prepare<[string, number, number], AuditEntry>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE user_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
     insertSession: db.prepare<SessionRecord>(
       `INSERT INTO sessions (id, user_id, mode, secret_hash, previous_secret_hash, rotated_at, generation,
          device, ip, created_at, last_seen_at, idle_expires_at, absolute_expires_at, revoked_at)
@@ -235,6 +259,18 @@ export class SqliteStore implements Store {
     this.#s.updatePasswordHash.run(passwordHash, userId);
   }
 
+  async listUsers(query: UserPageQuery): Promise<UserRecord[]> {
+    return this.#s.listUsers.all(query.afterId ?? '', Math.max(0, query.limit));
+  }
+
+  async setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean> {
+    return this.#s.setUserDisabled.run(disabledAt, userId).changes === 1;
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    return this.#s.deleteUser.run(userId).changes === 1;
+  }
+
   async createSession(session: SessionRecord): Promise<void> {
     this.#s.insertSession.run(session);
   }
@@ -260,6 +296,10 @@ export class SqliteStore implements Store {
     return this.#tx.rotate.immediate(rotation);
   }
 
+  async countActiveSessions(now: number): Promise<number> {
+    return this.#s.countActive.get(now, now)!;
+  }
+
   async appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
     return this.#tx.appendRevocations.immediate(entries);
   }
@@ -267,6 +307,20 @@ export class SqliteStore implements Store {
   async listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]> {
     // SQLite reads a negative LIMIT as "no limit"; the contract means at most `limit`.
     return this.#s.listRevocations.all(afterSeq, now, Math.max(0, limit));
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<void> {
+    this.#s.insertAudit.run({
+      at: entry.at, type: entry.type, userId: entry.userId, sessionId: entry.sessionId, ip: entry.ip, detail: entry.detail,
+    });
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const before = query.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    const limit = Math.max(0, query.limit);
+    return query.userId === undefined
+      ? this.#s.auditAll.all(before, limit)
+      : this.#s.auditOfUser.all(query.userId, before, limit);
   }
 
   async addLoginFailure(key: string, at: number, since: number, expiresAt: number): Promise<FailureCount> {

@@ -144,6 +144,58 @@ export interface FailureCount {
   oldestAt: number | null;
 }
 
+/** What an audit entry records. The list grows with new features; stores keep the text as given. */
+export type AuditType =
+  | 'sign_up'
+  | 'sign_in'
+  | 'sign_in_failed'
+  | 'sign_out'
+  | 'session_ended'
+  | 'sessions_ended_all'
+  | 'refresh_reuse_detected'
+  | 'password_changed'
+  | 'key_rotated'
+  | 'user_disabled'
+  | 'user_enabled'
+  | 'user_deleted';
+
+/**
+ * One entry of the durable audit log. Entries never hold an email, a password or a credential:
+ * only opaque ids, the client address, and a short `detail` of fixed vocabulary (`mode=jwt`).
+ */
+export interface AuditEntry {
+  /** Monotonic, assigned by the store (never reused). */
+  seq: number;
+  at: number;
+  type: AuditType;
+  /** The account concerned; null when none is known (a failed sign-in for an unknown email, a key rotation). */
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
+/** An audit entry to append; the store assigns `seq`. */
+export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
+
+/** A page of the audit log, newest first. */
+export interface AuditQuery {
+  /** Only this user's entries; every entry when absent. */
+  userId?: string;
+  /** Only entries with `seq < beforeSeq` (the `seq` of the last entry of the previous page). */
+  beforeSeq?: number;
+  /** At most this many entries (0 or less: none). */
+  limit: number;
+}
+
+/** A page of users in id order. */
+export interface UserPageQuery {
+  /** Only users with `id > afterId` (byte order): the last id of the previous page. */
+  afterId?: string;
+  /** At most this many users (0 or less: none). */
+  limit: number;
+}
+
 /** The storage contract every store implements. */
 export interface Store {
   /** Creates or upgrades the schema. Idempotent. */
@@ -159,6 +211,16 @@ export interface Store {
   getUserByEmail(emailNormalized: string): Promise<UserRecord | null>;
   /** An unknown user id is a no-op. */
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /** Users in id order (byte order, as `listUserSessions` orders ids), for paging. */
+  listUsers(query: UserPageQuery): Promise<UserRecord[]>;
+  /** Sets (a time) or clears (null) `disabledAt`. Returns false, changing nothing, for an unknown user. */
+  setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean>;
+  /**
+   * Deletes the user and every session record of it (either mode, active or not). The feed,
+   * audit entries and login failures stay (they hold no reference the store enforces). Returns
+   * false for an unknown user. The email is free for a new account afterwards.
+   */
+  deleteUser(userId: string): Promise<boolean>;
 
   // Session records (both modes)
   /**
@@ -196,6 +258,13 @@ export interface Store {
    */
   rotateRefreshSecret(rotation: RefreshRotation): Promise<boolean>;
 
+  /**
+   * How many records are active at `now` (not revoked, neither expiry reached), every user and
+   * mode together: the `tessera_sessions_active` gauge. Not for the request path: SQL stores
+   * count rows, the Redis store walks its indexes (see its documentation).
+   */
+  countActiveSessions(now: number): Promise<number>;
+
   // Revocation feed
   /**
    * Appends entries to the durable feed (in one transaction) and returns them with their
@@ -204,6 +273,12 @@ export interface Store {
   appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]>;
   /** Entries with `seq > afterSeq` and `expiresAt > now`, in `seq` order, at most `limit`. */
   listRevocations(afterSeq: number, now: number, limit: number): Promise<RevocationEntry[]>;
+
+  // Audit log
+  /** Appends one entry to the durable audit log. */
+  appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** Entries matching `query`, newest first (`seq` descending). */
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 
   // Login throttling
   /**
@@ -243,7 +318,8 @@ export interface Store {
    * Deletes expired records, feed entries and old throttle entries. Returns rows removed.
    * Precisely: session records revoked or with either expiry `<= now` (the feed keeps what a
    * revoked record's tokens need), feed entries and login failures with `expiresAt <= now`,
-   * signing keys with a non-null `expiresAt <= now`. Users and server secrets are never purged.
+   * signing keys with a non-null `expiresAt <= now`. Users, server secrets and audit entries are
+   * never purged (how long to keep an audit log is a deployment's choice, not a TTL).
    */
   purgeExpired(now: number): Promise<number>;
 }

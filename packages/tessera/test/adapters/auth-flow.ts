@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
  * The user journey every adapter must serve, over anything that turns a path and a
  * `RequestInit` into a `Response`: a web handler called in-process, or `fetch` against a
  * real socket (Express, the examples). Sign up, a protected route refusing then admitting,
- * sign-in in both modes, refresh, sign-out.
+ * sign-in in both modes, refresh, the audit log (a query string), sign-out.
  */
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -73,6 +73,19 @@ export async function exerciseAuthFlow(send: Send, protectedPath = '/hello'): Pr
   assert.notEqual(pair.refreshToken, tokens.refreshToken);
   const bearer = { authorization: `Bearer ${pair.accessToken}` };
   assert.equal((await send(protectedPath, { headers: bearer })).status, 200);
+
+  // The user's own audit log, paged by query parameters (parsed alike by every adapter).
+  const audit = await send('/auth/audit?limit=2', { headers: bearer });
+  assert.equal(audit.status, 200);
+  const page = (await audit.json()) as { entries: Array<{ seq: number; type: string }>; next: number | null };
+  assert.deepEqual(page.entries.map((e) => e.type), ['sign_in', 'sign_in']);
+  assert.equal(page.next, page.entries[1]!.seq);
+  const older = (await (await send(`/auth/audit?before=${page.next}&limit=2`, { headers: { cookie } })).json()) as typeof page;
+  assert.deepEqual(older.entries.map((e) => e.type), ['sign_up']);
+  assert.equal(older.next, null);
+  for (const query of ['limit=0', 'limit=1&limit=2', 'page=2', 'before=x']) {
+    assert.equal(await errorCode(await send(`/auth/audit?${query}`, { headers: bearer }), 400), 'invalid_request', query);
+  }
 
   // Sign-out ends the session record: both cookies are cleared, each in its own header.
   const sessionLogout = await send('/auth/logout', { method: 'POST', headers: { cookie } });

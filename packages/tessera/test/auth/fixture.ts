@@ -1,5 +1,5 @@
 import { createTessera, ManualClock } from '../../src/index.js';
-import type { Tessera, TesseraEvent, TesseraOptions } from '../../src/index.js';
+import type { ClusterBus, ClusterMessage, Tessera, TesseraEvent, TesseraOptions } from '../../src/index.js';
 import { createArgon2Hasher } from '../../src/password/password-hasher.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import type { MemoryStore } from '../../src/stores/memory.js';
@@ -41,4 +41,23 @@ export async function signedIn(f: Fixture, mode: 'session' | 'jwt', email = `u${
     return { user, result, headers: { cookie: `${f.auth.cookieNames.session}=${result.sessionToken}` }, sessionId: result.session.id, refreshToken: '' };
   }
   return { user, result, headers: { authorization: `Bearer ${result.accessToken}` }, sessionId: result.sessionId, refreshToken: result.refreshToken };
+}
+
+/**
+ * An in-process cluster bus: every instance built with `bus()` hears every message at once
+ * (synchronously, inside `publish`), as Redis pub/sub or LISTEN/NOTIFY would a moment later.
+ */
+export function memoryBus(): () => ClusterBus {
+  const listeners = new Set<(message: ClusterMessage) => void>();
+  return () => ({
+    async publish(message) {
+      for (const listener of listeners) listener(JSON.parse(JSON.stringify(message)) as ClusterMessage);
+    },
+    async subscribe(listener) {
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+      };
+    },
+  });
 }

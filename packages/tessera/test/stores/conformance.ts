@@ -4,6 +4,7 @@ import { isTesseraError, TesseraError } from '../../src/errors.js';
 import type { Store } from '../../src/stores/types.js';
 import type { CurrentStore } from './conformance-fixtures.js';
 import { DAY, endRequest, makeKey, makeUser, MINUTE, seedUser, T0 } from './conformance-fixtures.js';
+import { adminConformance } from './conformance-admin.js';
 import { sessionConformance } from './conformance-sessions.js';
 
 /** A store under test and how to dispose of it (close it, delete its files). */
@@ -37,6 +38,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     throttleConformance(store);
     keyConformance(store);
     purgeConformance(store);
+    adminConformance(store);
   });
 }
 

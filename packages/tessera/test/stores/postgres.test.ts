@@ -122,7 +122,7 @@ describe('PostgreSQL store', { skip }, () => {
       await store.migrate();
       assert.deepEqual(await catalog(schema), first);
       assert.deepEqual(first.tables, [
-        'leases', 'login_failures', 'revocations', 'schema_migrations', 'server_secrets', 'sessions', 'signing_keys', 'users',
+        'audit_log', 'leases', 'login_failures', 'revocations', 'schema_migrations', 'server_secrets', 'sessions', 'signing_keys', 'users',
       ]);
       assert.deepEqual(await versions(schema), Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
       const indexes = new Map(first.indexes.map((r) => [r.indexname as string, r.indexdef as string]));
@@ -130,6 +130,7 @@ describe('PostgreSQL store', { skip }, () => {
       assert.match(indexes.get('sessions_user_id')!, /\(user_id\)/);
       assert.match(indexes.get('revocations_expires_at')!, /\(expires_at\)/);
       assert.match(indexes.get('login_failures_key_at')!, /\(key, at\)/);
+      assert.match(indexes.get('audit_log_user_id_seq')!, /\(user_id, seq\)/);
       // Times are BIGINT milliseconds; ids sort bytewise as in SQLite.
       const column = (table: string, name: string) =>
         first.columns.find((c) => c.table_name === table && c.column_name === name)!;
@@ -229,6 +230,9 @@ describe('PostgreSQL store', { skip }, () => {
         ['countLoginFailures', () => store.countLoginFailures('ip:1', T0)],
         ['getOrCreateSecret (existing)', () => store.getOrCreateSecret('cookie', 'w')],
         ['purgeExpired', () => store.purgeExpired(T0)],
+        ['listAudit', () => store.listAudit({ userId: 'user-1', limit: 50 })],
+        ['appendAudit', () => store.appendAudit({ at: T0, type: 'sign_in', userId: 'user-1', sessionId: 's1', ip: null, detail: null })],
+        ['countActiveSessions', () => store.countActiveSessions(T0)],
       ];
       for (const [name, call] of hot) {
         calls.length = 0;
@@ -446,6 +450,12 @@ describe('PostgreSQL store without a database', () => {
       ['updateSigningKey', () => store.updateSigningKey('k1', { retiresAt: T0, expiresAt: T0 })],
       ['getOrCreateSecret', () => store.getOrCreateSecret('cookie', 'x')],
       ['purgeExpired', () => store.purgeExpired(T0)],
+      ['listUsers', () => store.listUsers({ limit: 10 })],
+      ['setUserDisabled', () => store.setUserDisabled('user-1', T0)],
+      ['deleteUser', () => store.deleteUser('user-1')],
+      ['countActiveSessions', () => store.countActiveSessions(T0)],
+      ['appendAudit', () => store.appendAudit({ at: T0, type: 'sign_in', userId: 'user-1', sessionId: null, ip: null, detail: null })],
+      ['listAudit', () => store.listAudit({ limit: 10 })],
     ];
   }
 

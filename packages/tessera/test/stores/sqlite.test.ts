@@ -113,7 +113,7 @@ describe('SQLite store', () => {
       assert.equal(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION);
       assert.deepEqual(db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all(), schema);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['leases', 'login_failures', 'revocations', 'server_secrets', 'sessions', 'signing_keys', 'sqlite_sequence', 'users']);
+      assert.deepEqual(tables, ['audit_log', 'leases', 'login_failures', 'revocations', 'server_secrets', 'sessions', 'signing_keys', 'sqlite_sequence', 'users']);
       // A store opened over an already migrated database works before its own migrate().
       const reopened = new SqliteStore(db);
       await reopened.createUser(makeUser(1));

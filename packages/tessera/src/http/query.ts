@@ -1,0 +1,20 @@
+/** A parsed query string: each parameter a string, or an array of strings when repeated. */
+export type QueryParams = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/**
+ * Parses the query part of a request target (`/auth/audit?limit=5`, or `?limit=5`)
+ * the same way in every adapter: `application/x-www-form-urlencoded` rules (URLSearchParams:
+ * `+` is a space, malformed escapes become U+FFFD, never an exception). A repeated parameter
+ * keeps every value, so a route can refuse it rather than pick one. No prototype: a
+ * `__proto__` parameter is only a name.
+ */
+export function parseQuery(target: string): QueryParams {
+  const at = target.indexOf('?');
+  const search = at === -1 ? '' : target.slice(at + 1);
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [name, value] of new URLSearchParams(search)) {
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
