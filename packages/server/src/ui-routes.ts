@@ -1,21 +1,106 @@
+import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { errorResponse, TesseraError } from 'tessera';
 import type { Tessera } from 'tessera';
-import { uiAssets, UI_CONTENT_SECURITY_POLICY } from './ui-page.js';
+import { sendResponse } from 'tessera/fastify';
+import { uiAssets, UI_CONTENT_SECURITY_POLICY, UI_PATHS } from './ui-page.js';
+
+/** Small JSON documents of the web UI. */
+export const UI_JSON_PATHS = Object.freeze({ config: '/ui/config.json', benchResults: '/ui/bench-results.json' });
+
+/** The largest benchmark results file served (it is made by `npm run bench`, not by users). */
+const MAX_BENCH_RESULTS_BYTES = 1024 * 1024;
 
 /**
- * Serves the web UI: one HTML page and its script and style, each a separate file so the
- * Content-Security-Policy can forbid inline scripts and styles entirely.
+ * Where the benchmark results are read from: `TESSERA_BENCH_RESULTS`, else
+ * `bench/results.json` at the repository root (read on every request: a new run shows at once).
  */
-export function registerUi(app: FastifyInstance, _auth: Tessera): void {
-  const assets = uiAssets();
-  const page = (type: string, body: string) => async (_request: unknown, reply: FastifyReply) => {
-    reply.header('content-type', type);
-    reply.header('content-security-policy', UI_CONTENT_SECURITY_POLICY);
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cache-control', 'no-cache');
-    return body;
-  };
-  app.get('/', page('text/html; charset=utf-8', assets.html));
-  app.get('/ui/app.js', page('text/javascript; charset=utf-8', assets.js));
-  app.get('/ui/app.css', page('text/css; charset=utf-8', assets.css));
+export function benchResultsPath(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.TESSERA_BENCH_RESULTS;
+  if (configured !== undefined && configured !== '') return configured;
+  return fileURLToPath(new URL('../../../bench/results.json', import.meta.url));
+}
+
+async function readBenchResults(path: string): Promise<unknown> {
+  const info = await stat(path);
+  if (!info.isFile() || info.size > MAX_BENCH_RESULTS_BYTES) return undefined;
+  const data: unknown = JSON.parse(await readFile(path, 'utf8'));
+  return data !== null && typeof data === 'object' ? data : undefined;
+}
+
+/** Paths whose other methods app.ts already answers with 405. */
+const METHOD_NOT_ALLOWED_IN_APP: ReadonlySet<string> = new Set([UI_PATHS.html, UI_PATHS.js, UI_PATHS.css]);
+
+function uiHeaders(reply: FastifyReply, type: string): void {
+  reply.header('content-type', type);
+  reply.header('content-security-policy', UI_CONTENT_SECURITY_POLICY);
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cache-control', 'no-cache');
+}
+
+/**
+ * Serves the web UI: the page, every module and stylesheet under `static/` (each a separate
+ * file, so the Content-Security-Policy can forbid inline scripts and styles entirely), the
+ * public settings the page needs (`/ui/config.json`) and the last benchmark results
+ * (`/ui/bench-results.json`, 404 when there are none).
+ */
+export function registerUi(app: FastifyInstance, auth: Tessera): void {
+  const { files } = uiAssets();
+  const ownPaths: string[] = [];
+  for (const asset of files.values()) {
+    app.get(asset.path, async (_request, reply) => {
+      uiHeaders(reply, asset.contentType);
+      return asset.body;
+    });
+    ownPaths.push(asset.path);
+  }
+
+  const o = auth.options;
+  const policy = auth.passwordPolicy();
+  const config = Object.freeze({
+    issuer: o.issuer,
+    audience: o.audience,
+    clientId: o.clientId,
+    jwtAlgorithm: o.jwtAlgorithm,
+    accessTokenTtlSeconds: o.accessTokenTtlSeconds,
+    refreshReuseLeewaySeconds: o.refreshReuseLeewaySeconds,
+    sessionIdleTimeoutSeconds: o.sessionIdleTimeoutSeconds,
+    sessionAbsoluteTimeoutSeconds: o.sessionAbsoluteTimeoutSeconds,
+    clockToleranceSeconds: o.clockToleranceSeconds,
+    passwordMinLength: policy.minLength,
+    passwordMaxLength: policy.maxLength,
+    cookieNames: { session: auth.cookieNames.session, refresh: auth.cookieNames.refresh },
+  });
+  app.get(UI_JSON_PATHS.config, async (_request, reply) => {
+    uiHeaders(reply, 'application/json; charset=utf-8');
+    return config;
+  });
+  app.get(UI_JSON_PATHS.benchResults, async (request, reply) => {
+    let data: unknown;
+    try {
+      data = await readBenchResults(benchResultsPath());
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT') request.log.warn({ err: error }, 'benchmark results unreadable');
+      data = undefined;
+    }
+    if (data === undefined) {
+      return sendResponse(reply, errorResponse(new TesseraError('not_found', { message: 'No benchmark results yet: run npm run bench.' })));
+    }
+    uiHeaders(reply, 'application/json; charset=utf-8');
+    return data;
+  });
+  ownPaths.push(UI_JSON_PATHS.config, UI_JSON_PATHS.benchResults);
+
+  for (const url of ownPaths) {
+    if (METHOD_NOT_ALLOWED_IN_APP.has(url)) continue;
+    app.route({
+      method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url,
+      handler: async (_request, reply) => {
+        reply.header('allow', 'GET, HEAD');
+        return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
+      },
+    });
+  }
 }
