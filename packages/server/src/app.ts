@@ -6,6 +6,7 @@ import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
 import { sendResponse, tesseraFastify } from 'tessera/fastify';
 import type { ServerConfig } from './config.js';
 import { createLogger, TesseraLogController } from './logger.js';
+import { lazyChildLoggerFactory } from './lazy-logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { registerRevocationsRoute } from './revocations-route.js';
@@ -105,9 +106,14 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     onEvent: (event) => recordEvent(metrics, event),
   });
   metrics.attach(auth);
+  // The purge timer first fires a purge interval (10 min) after start, so a server that
+  // restarts more often than that (a crash loop) would never delete expired and revoked rows:
+  // purge once at start too, in the background.
+  auth.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'purge at start failed'));
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,

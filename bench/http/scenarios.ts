@@ -1,0 +1,160 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { firstJsonLine, pinRunning, startChild } from '../lib/children.js';
+import type { Child } from '../lib/children.js';
+import { cookieHeader, minterFor, signInBoth, startTessera, writeTokens } from './tessera.js';
+import type { Minter, TesseraServer } from './tessera.js';
+
+/**
+ * The HTTP scenarios: every server started once, pinned to the server core, checked with
+ * one request (a scenario that does not answer 200 is an error, never a number), then
+ * measured round after round by bench/http/rounds.ts.
+ */
+
+export type Group = 'baseline' | 'tessera' | 'floor' | 'peer';
+
+export interface Scenario {
+  id: string;
+  label: string;
+  group: Group;
+  url: string;
+  headers: Record<string, string>;
+  /** Distinct bearer tokens, one per request (the "never seen" scenarios). */
+  tokensFile?: string;
+  /** Bytes of the credential header line (`Name: value\r\n`) each request carries. */
+  credentialBytes: number;
+  /** Set when the scenario cannot run here (a missing service); `error` when it broke. */
+  skipped?: string;
+  error?: string;
+}
+
+export interface ScenarioSet {
+  scenarios: Scenario[];
+  /** Called before each round: re-mints tokens that would expire during the round. */
+  beforeRound(): void;
+  /** The Tessera server and its JWT sign-in, for the revocation check at the end. */
+  tessera: TesseraServer;
+  seenToken(): string;
+  stopAll(): Promise<void>;
+}
+
+export interface ScenarioOptions {
+  core: number | undefined;
+  tokenCount: number;
+  workDir: string;
+  redisUrl: string | null;
+  redisPrefix: string;
+}
+
+const SERVERS = fileURLToPath(new URL('./servers/', import.meta.url));
+const TOKEN_REFRESH_MS = 5 * 60_000;
+
+function headerBytes(headers: Record<string, string>): number {
+  return Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0);
+}
+
+async function credentialsOf(url: string): Promise<Record<string, string>> {
+  const response = await fetch(`${url}/__bench/login`);
+  if (!response.ok) throw new Error(`/__bench/login answered ${response.status}`);
+  const body = (await response.json()) as { headers?: Record<string, string> };
+  const cookie = cookieHeader(response);
+  return { ...body.headers, ...(cookie ? { cookie } : {}) };
+}
+
+/** One request with the scenario's credential: anything but 200 makes the scenario an error. */
+async function precheck(s: Scenario, firstToken?: string): Promise<void> {
+  const headers = firstToken === undefined ? s.headers : { ...s.headers, authorization: `Bearer ${firstToken}` };
+  const response = await fetch(s.url, { headers });
+  if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+}
+
+export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
+  const children: Child[] = [];
+  const scenarios: Scenario[] = [];
+  const tessera = await startTessera({ core: o.core });
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(children.map((c) => c.stop()));
+    await tessera.stop();
+  };
+  try {
+    const signedIn = await signInBoth(tessera.url);
+    const body = await (await fetch(`${tessera.url}/auth/me`, { headers: { cookie: signedIn.sessionCookie } })).text();
+    const minter: Minter = minterFor(tessera, signedIn.accessToken);
+    let seen = '';
+    let tokensFile = '';
+    let mintedAt = 0;
+    const mint = (): void => {
+      [seen] = minter.mint(1) as [string];
+      tokensFile = writeTokens(o.workDir, minter.mint(o.tokenCount));
+      mintedAt = Date.now();
+    };
+    const me = `${tessera.url}/auth/me`;
+
+    const peer = async (id: string, label: string, group: Group, file: string, args: string[], env: Record<string, string> = {}, needsRedis = false): Promise<Scenario> => {
+      const s: Scenario = { id, label, group, url: '', headers: {}, credentialBytes: 0 };
+      if (needsRedis && o.redisUrl === null) return { ...s, skipped: 'Redis is not reachable' };
+      // Started on any core (in parallel with the others), pinned once listening.
+      const child = startChild({
+        name: label,
+        command: process.execPath,
+        args: ['--import', 'tsx', join(SERVERS, file), ...args],
+        env: { BENCH_BODY: body, BENCH_REDIS_URL: o.redisUrl ?? '', BENCH_REDIS_PREFIX: o.redisPrefix, ...env },
+      });
+      children.push(child);
+      try {
+        const { port } = await firstJsonLine<{ port: number }>(child);
+        pinRunning(child.pid, o.core);
+        s.url = `http://127.0.0.1:${port}/auth/me`;
+        s.headers = await credentialsOf(`http://127.0.0.1:${port}`);
+        s.credentialBytes = headerBytes(s.headers);
+        await precheck(s, group === 'floor' ? seen : undefined);
+      } catch (error) {
+        s.error = error instanceof Error ? error.message : String(error);
+        await child.stop();
+      }
+      return s;
+    };
+
+    const floorEnv = { BENCH_ALG: minter.alg, BENCH_PUBLIC_JWK: JSON.stringify(minter.publicJwk) };
+    const peers = Promise.all([
+      peer('bare', 'Bare Fastify (constant body)', 'baseline', 'bare.ts', []),
+      peer('floor-eddsa', 'Fastify hook, raw node:crypto EdDSA (never seen)', 'floor', 'floor-hook.ts', [], floorEnv),
+      ...['HS256', 'EdDSA', 'ES256'].map((alg) => peer(`fastify-jwt-${alg.toLowerCase()}`, `@fastify/jwt ${alg}`, 'peer', 'fastify-jwt.ts', [alg])),
+      peer('fastify-session', '@fastify/session (MemoryStore)', 'peer', 'fastify-session.ts', ['rolling']),
+      peer('fastify-session-norolling', '@fastify/session, rolling: false', 'peer', 'fastify-session.ts', ['no-rolling']),
+      peer('express-session-redis', 'express-session + connect-redis', 'peer', 'express-session-redis.ts', [], {}, true),
+      peer('redis-hook', 'Fastify hook, one Redis GET', 'floor', 'redis-hook.ts', [], {}, true),
+      peer('sqlite-hook', 'Fastify hook, one better-sqlite3 SELECT', 'floor', 'sqlite-hook.ts', [], { BENCH_SQLITE_PATH: join(o.workDir, 'hook.db') }),
+    ]);
+    mint(); // synchronous: done before any peer gets past its first await (the floor's check needs `seen`)
+    const tesseraScenarios: Scenario[] = [
+      { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', group: 'tessera', url: me, headers: { cookie: signedIn.sessionCookie }, credentialBytes: 0 },
+      { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', group: 'tessera', url: me, headers: { authorization: `Bearer ${seen}` }, credentialBytes: 0 },
+      { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: me, headers: {}, tokensFile, credentialBytes: headerBytes({ authorization: `Bearer ${seen}` }) },
+    ];
+    for (const s of tesseraScenarios) {
+      if (s.credentialBytes === 0) s.credentialBytes = headerBytes(s.headers);
+      await precheck(s, s.tokensFile === undefined ? undefined : seen);
+    }
+    const [bare, floor, ...others] = await peers;
+    scenarios.push(bare!, ...tesseraScenarios, { ...floor!, tokensFile, credentialBytes: tesseraScenarios[2]!.credentialBytes }, ...others);
+
+    return {
+      scenarios,
+      tessera,
+      seenToken: () => seen,
+      beforeRound() {
+        if (Date.now() - mintedAt < TOKEN_REFRESH_MS) return;
+        mint();
+        for (const s of scenarios) {
+          if (s.tokensFile !== undefined) s.tokensFile = tokensFile;
+          if (s.id === 'tessera-jwt-seen') s.headers = { authorization: `Bearer ${seen}` };
+        }
+      },
+      stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,112 @@
+import type { ScenarioSummary } from './http/rounds.js';
+import { ALGS } from './micro/floor.js';
+import type { BenchResults, TargetLine } from './lib/results.js';
+import { median } from './lib/timing.js';
+
+/** Issue 4's targets, each judged on this run's numbers (or "not measured", with why). */
+
+const x = (n: number): string => `${n.toFixed(2)}×`;
+
+function line(target: string, measured: string, ok: boolean | null): TargetLine {
+  return { target, measured, status: ok === null ? 'not measured' : ok ? 'met' : 'not met' };
+}
+
+function scenario(r: BenchResults, id: string): ScenarioSummary | undefined {
+  return r.http?.scenarios.find((s) => s.id === id);
+}
+
+function ratioTarget(r: BenchResults, id: string, target: string, min: number): TargetLine {
+  const s = scenario(r, id);
+  if (s === undefined) return line(target, 'HTTP benchmarks not run', null);
+  if (s.skipped !== undefined || s.error !== undefined || s.rounds.length === 0) return line(target, s.skipped ?? s.error ?? 'no rounds', null);
+  if (!Number.isFinite(s.ratioToBare)) return line(target, `${s.rps.toFixed(0)} req/s, but bare Fastify did not run`, null);
+  return line(target, `${x(s.ratioToBare)} bare Fastify (${s.rps.toFixed(0)} req/s)`, s.ratioToBare >= min);
+}
+
+/** Median over rounds of a/b, from per-round results of two scenarios of one run. */
+function pairedRatio(a: ScenarioSummary, b: ScenarioSummary): number {
+  return median(a.rounds.map((r, i) => (b.rounds[i] ? r.rps / b.rounds[i]!.rps : Number.NaN)));
+}
+
+export function evaluateTargets(r: BenchResults): TargetLine[] {
+  const lines: TargetLine[] = [];
+  lines.push(ratioTarget(r, 'tessera-session', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify', 0.8));
+  lines.push(ratioTarget(r, 'tessera-session-redis', 'Session cookie, Redis, 3 instances: ≥ 0.80 × bare Fastify', 0.8));
+  lines.push(ratioTarget(r, 'tessera-jwt-seen', 'EdDSA access token seen before: ≥ 0.80 × bare Fastify', 0.8));
+  const fresh = scenario(r, 'tessera-jwt-fresh');
+  const floor = scenario(r, 'floor-eddsa');
+  const freshTarget = 'EdDSA token never seen: ≥ 0.95 × Fastify hook with raw node:crypto verification';
+  if (fresh && floor && fresh.rounds.length > 0 && floor.rounds.length > 0) {
+    const ratio = pairedRatio(fresh, floor);
+    lines.push(line(freshTarget, `${x(ratio)} the floor hook (${fresh.rps.toFixed(0)} vs ${floor.rps.toFixed(0)} req/s)`, ratio >= 0.95));
+  } else {
+    lines.push(line(freshTarget, floor?.error ?? fresh?.error ?? 'HTTP benchmarks not run', null));
+  }
+  const revoked = r.http?.revocationStatus;
+  lines.push(
+    line('Revocation enforced at once (logout, then the same seen-before token)', revoked == null ? 'not checked' : `next request answered ${revoked}`, revoked == null ? null : revoked === 401),
+  );
+
+  const jwt = r.micro?.jwt;
+  if (jwt) {
+    const ratios = ALGS.map((alg) => {
+      const floorNs = jwt.verify[alg].floor.ns;
+      const tesseraNs = jwt.verify[alg].tessera.ns;
+      return { alg, ratio: floorNs && tesseraNs ? tesseraNs / floorNs : Number.NaN };
+    });
+    lines.push(line('In-process verify ≤ 1.2 × the raw full-token floor, every algorithm', ratios.map((q) => `${q.alg} ${x(q.ratio)}`).join(', '), ratios.every((q) => q.ratio <= 1.2)));
+    const behind: string[] = [];
+    for (const alg of ALGS) {
+      const own = jwt.verify[alg].tessera.ns ?? Number.POSITIVE_INFINITY;
+      for (const peer of ['jose', 'fastJwt', 'jsonwebtoken'] as const) {
+        const ns = jwt.verify[alg][peer].ns;
+        if (ns !== null && ns <= own) behind.push(`${alg}: ${peer} ${(ns / 1000).toFixed(1)} µs vs ${(own / 1000).toFixed(1)} µs`);
+      }
+    }
+    lines.push(line('In-process verify ahead of jose, fast-jwt and jsonwebtoken, every algorithm', behind.length === 0 ? 'ahead everywhere' : `behind: ${behind.join('; ')}`, behind.length === 0));
+  } else {
+    lines.push(line('In-process verify ≤ 1.2 × floor; ahead of jose, fast-jwt, jsonwebtoken', 'micro benchmarks not run', null));
+  }
+
+  const ceiling = r.argon2.ceilingLoginsPerSecond;
+  const logins = r.http?.logins;
+  if (logins && !('error' in logins)) {
+    lines.push(
+      line(
+        `Logins ≥ 0.8 × cores ÷ hash CPU time (${r.argon2.cores} ÷ ${r.argon2.cpuMsPerHash.toFixed(1)} ms = ${ceiling.toFixed(0)}/s)`,
+        `${logins.loginsPerSecond.toFixed(0)} logins/s = ${x(logins.loginsPerSecond / ceiling)} the ceiling`,
+        logins.loginsPerSecond >= 0.8 * ceiling,
+      ),
+    );
+    lines.push(
+      line(
+        `During ${logins.storm} concurrent sign-ins, /auth/me p99 ≤ 2 × idle p99`,
+        `${logins.stormP99Ms.toFixed(2)} ms vs ${logins.idleP99Ms.toFixed(2)} ms idle (${x(logins.stormP99Ms / logins.idleP99Ms)})`,
+        logins.stormP99Ms <= 2 * logins.idleP99Ms,
+      ),
+    );
+  } else {
+    lines.push(line('Logins ≥ 0.8 × cores ÷ hash CPU time; storm p99 ≤ 2 × idle', logins?.error ?? 'HTTP benchmarks not run', null));
+  }
+
+  const scale = r.micro?.scale;
+  if (scale && !('error' in scale)) {
+    lines.push(line(`Session validation, ${scale.small} → ${scale.large} stored sessions (SQLite): ≤ 1.2×`, x(scale.ratio), scale.ratio <= 1.2));
+  } else {
+    lines.push(line('Session validation 10k → 1M stored sessions: ≤ 1.2×', scale?.error ?? 'micro benchmarks not run', null));
+  }
+  const stores = r.micro?.sessions ?? [];
+  const bytes = ['sqlite', 'postgres', 'redis'].map((name) => {
+    const s = stores.find((q) => q.store === name);
+    return { name, value: s?.bytesPerSession ?? null, why: s?.skipped };
+  });
+  lines.push(
+    line(
+      'Bytes per stored session reported for SQLite, PostgreSQL and Redis',
+      bytes.map((b) => `${b.name} ${b.value === null ? `n/a${b.why ? ` (${b.why})` : ''}` : `${b.value.toFixed(0)} B`}`).join(', '),
+      // A store that could not be reached is "not measured", not a miss.
+      stores.length === 0 || bytes.some((b) => b.value === null && b.why !== undefined) ? null : bytes.every((b) => b.value !== null),
+    ),
+  );
+  return lines;
+}
