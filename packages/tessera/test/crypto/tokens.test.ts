@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { decodeBase64url, encodeBase64url, isBase64url } from '../../src/crypto/base64url.js';
 import { deriveSuccessorSecret, formatCredential, generateId, generateSecret, hashesEqual, hashSecret, parseCredential } from '../../src/crypto/tokens.js';
 import { systemRandom } from '../../src/clock.js';
@@ -14,6 +15,21 @@ describe('base64url', () => {
     assert.equal(decodeBase64url('YR'), null, 'non-zero trailing bits: a second spelling of "a"');
     assert.equal(decodeBase64url('Y'), null);
     assert.equal(isBase64url('a.b'), false);
+  });
+});
+
+describe('base64url, property-based', () => {
+  it('decodes every canonical encoding, and refuses every other spelling of the same bytes', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(63), (bytes, i) => {
+      const enc = Buffer.from(bytes).toString('base64url');
+      assert.deepEqual(decodeBase64url(enc), Buffer.from(bytes));
+      if (enc.length % 4 === 0) return;
+      const alt = enc.slice(0, -1) + ALPHABET[i];
+      const decoded = decodeBase64url(alt);
+      // Either refused, or canonical for the bytes it decodes to (never a second spelling).
+      if (decoded !== null) assert.equal(decoded.toString('base64url'), alt);
+    }), { numRuns: 5000 });
   });
 });
 
