@@ -1,81 +1,76 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
-import { buildServer } from './app.js';
-
 /**
- * The `tessera` command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration
- * error (the message names the variable or flag).
+ * The `tessera` command: the server and its operations. Each command group lives in
+ * `cli/<group>.ts` and is loaded only when asked for, so `tessera token decode` does not load
+ * Fastify. Exit codes (docs/cli.md): 0 success, 1 runtime failure, 2 usage or configuration
+ * error, 3 not found, 4 verification failed.
  */
+import { EXIT, reportError, usageError } from './cli/output.js';
+
 const USAGE = `Usage: tessera <command> [options]
 
 Commands:
-  serve     Run the auth server (see --help of serve for flags)
+  serve                           run the auth server
+  migrate                         create or upgrade the database schema
+  user create|list|disable|enable|delete
+                                  administer accounts
+  sessions list|revoke            a user's sessions, ending one or all
+  keys list|rotate|retire         JWT signing keys
+  token decode|verify             inspect or verify an access token
+  audit                           read the audit log
+  mail list                       the development outbox (mail kept when no SMTP is set)
+  hash calibrate                  argon2id parameters for this machine
+  bench                           compare session and JWT mode over HTTP here
 
-Run "tessera serve --help" for the server's flags; every flag has an environment variable
-(flags override the environment, which overrides the defaults).`;
+Every command takes --help and --json. Commands that use the store read the configuration of
+"tessera serve": flags (--data-dir, --database-url, --redis-url, --issuer), then TESSERA_*
+variables, then defaults.
 
-const SERVE_USAGE = `Usage: tessera serve [--port N] [--host H] [--data-dir DIR] [--issuer URL]
-                     [--database-url URL] [--redis-url URL]
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 not found,
+4 verification failed. Reference: docs/cli.md.`;
 
-Runs the auth server. Configuration comes from flags, then TESSERA_* environment variables,
-then defaults; see the configuration table in the README.`;
+type Command = (argv: string[]) => Promise<number>;
 
-async function serve(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(SERVE_USAGE);
-    return 0;
-  }
-  const config = loadConfig(argv, process.env);
-  const server = await buildServer(config);
-  let closing = false;
-  const stop = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    server.app.log.info({ signal }, 'shutting down');
-    // In-flight requests get two seconds; then every connection is closed, including ones that
-    // never sent a request (Node 20 does not count those as idle). A close that still hangs
-    // ends the process anyway.
-    setTimeout(() => server.app.server.closeAllConnections(), 2_000).unref();
-    setTimeout(() => process.exit(1), 10_000).unref();
-    await server.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  await server.app.listen({ port: config.port, host: config.host });
-  return -1; // keep running
-}
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./cli/serve.js')).runServe,
+  migrate: async () => (await import('./cli/migrate.js')).runMigrate,
+  user: async () => (await import('./cli/user.js')).runUser,
+  sessions: async () => (await import('./cli/sessions.js')).runSessions,
+  keys: async () => (await import('./cli/keys.js')).runKeys,
+  token: async () => (await import('./cli/token.js')).runToken,
+  audit: async () => (await import('./cli/audit.js')).runAudit,
+  mail: async () => (await import('./cli/mail.js')).runMail,
+  hash: async () => (await import('./cli/hash.js')).runHash,
+  bench: async () => (await import('./cli/bench.js')).runBench,
+};
 
 async function main(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: args.slice(0, 1), allowPositionals: true, strict: false });
-  const command = positionals[0];
-  switch (command) {
-    case 'serve':
-      return serve(args.slice(1));
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`tessera: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+  const name = args[0];
+  if (name === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return EXIT.usage;
   }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    // "tessera help user create" is "tessera user create --help".
+    if (name === 'help' && args.length > 1) return main([...args.slice(1), '--help']);
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined) {
+    const shown = name.startsWith('-') ? name.split('=', 1)[0]! : name;
+    throw usageError(`unknown command "${shown.slice(0, 40)}" (see "tessera --help")`);
+  }
+  return (await load())(args.slice(1));
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
+    // -1: the server is running; the process ends on a signal.
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      console.error(`tessera: ${error.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    console.error('tessera: failed to start:', error instanceof Error ? error.message : error);
-    process.exitCode = 1;
+    process.exitCode = reportError(error, argv.includes('--json'));
   },
 );
