@@ -68,10 +68,13 @@ export const REDACT_PATHS: readonly string[] = Object.freeze([
 /** The longest path logged; longer paths are cut (a log line is not a storage). */
 const MAX_LOGGED_URL = 2048;
 
-/** Strips the query string and fragment of a request URL and bounds its length. */
+/**
+ * Strips the query string, the fragment and path parameters (`;jsessionid=…`, the classic
+ * place a session id is rewritten into a URL) of a request URL and bounds its length.
+ */
 export function loggablePath(url: unknown): string | undefined {
   if (typeof url !== 'string') return undefined;
-  const cut = url.search(/[?#]/);
+  const cut = url.search(/[?#;]/);
   const path = cut === -1 ? url : url.slice(0, cut);
   return path.length > MAX_LOGGED_URL ? `${path.slice(0, MAX_LOGGED_URL)}…` : path;
 }

@@ -21,11 +21,19 @@ export class VerifiedTokenCache {
     this.#maxEntries = maxEntries;
   }
 
-  /** The cached claims if the token was verified before and has not expired at `nowSeconds`. */
+  /**
+   * The cached claims if the token was verified before and every time check still passes at
+   * `nowSeconds`: not expired, and neither `iat` nor `nbf` in the future (after the clock was
+   * stepped back, a token verified "later" must be verified again, and is then refused).
+   */
   get(token: string, nowSeconds: number, clockToleranceSeconds: number): AccessTokenClaims | undefined {
     const claims = this.#entries.get(token);
     if (claims === undefined) return undefined;
-    if (claims.exp <= nowSeconds - clockToleranceSeconds) {
+    if (
+      claims.exp <= nowSeconds - clockToleranceSeconds ||
+      claims.iat > nowSeconds + clockToleranceSeconds ||
+      (claims.nbf !== undefined && claims.nbf > nowSeconds + clockToleranceSeconds)
+    ) {
       this.#entries.delete(token);
       return undefined;
     }

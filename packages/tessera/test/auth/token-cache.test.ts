@@ -11,9 +11,10 @@ describe('VerifiedTokenCache', () => {
     const cache = new VerifiedTokenCache(3);
     for (let i = 0; i < 5; i++) cache.set(`t${i}`, claims(1000 + i));
     assert.equal(cache.size, 3);
-    assert.equal(cache.get('t0', 0, 0), undefined);
-    assert.equal(cache.get('t1', 0, 0), undefined);
-    assert.equal(cache.get('t4', 0, 0)?.exp, 1004);
+    // (At 500 s every entry is issued and unexpired: only eviction can make one miss.)
+    assert.equal(cache.get('t0', 500, 0), undefined);
+    assert.equal(cache.get('t1', 500, 0), undefined);
+    assert.equal(cache.get('t4', 500, 0)?.exp, 1004);
   });
   it('never returns an expired entry (within the tolerance it still does)', () => {
     const cache = new VerifiedTokenCache(10);
@@ -21,6 +22,14 @@ describe('VerifiedTokenCache', () => {
     assert.ok(cache.get('t', 1004, 5));
     assert.equal(cache.get('t', 1005, 5), undefined);
     assert.equal(cache.size, 0, 'dropped on sight');
+  });
+  it('misses an entry whose iat or nbf is in the future again (the clock was stepped back)', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.set('t', claims(1000));
+    assert.ok(cache.get('t', 100, 5));
+    assert.equal(cache.get('t', 94, 5), undefined, 'iat 100 is more than the tolerance ahead of 94');
+    cache.set('n', { ...claims(1000), nbf: 200 });
+    assert.equal(cache.get('n', 150, 5), undefined);
   });
   it('can be turned off', () => {
     const cache = new VerifiedTokenCache(0);
