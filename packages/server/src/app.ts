@@ -10,6 +10,10 @@ import { lazyChildLoggerFactory } from './lazy-logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { registerRevocationsRoute } from './revocations-route.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { registerDevOutbox } from './dev-outbox-route.js';
+import { createServerMail } from './mail.js';
+import { tesseraOptionsFrom } from './tessera-options.js';
 import { openStores } from './stores.js';
 import { registerOpenApi } from './openapi.js';
 import { registerUi } from './ui-routes.js';
@@ -59,6 +63,9 @@ function recordEvent(metrics: TesseraMetrics, event: TesseraEvent): void {
     case 'store_operation':
       metrics.observeStoreOperation(event.store, event.op, event.seconds, event.ok);
       break;
+    case 'mail':
+      metrics.mail.inc({ kind: event.kind, outcome: event.outcome });
+      break;
     default:
       break;
   }
@@ -86,24 +93,17 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   const logger = createLogger(deps.logStream ? { level: config.logLevel, destination: deps.logStream } : { level: config.logLevel });
   const stores = await openStores(config, (error) => logger.warn({ err: error }, 'store connection error'));
   const metrics = createMetrics();
+  const mail = createServerMail(config, stores.store, deps.clock);
   const auth = await createTessera({
-    store: stores.store,
-    ...(stores.clusterBus ? { clusterBus: stores.clusterBus } : {}),
-    issuer: config.issuer,
-    audience: config.audience,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    refreshReuseLeewaySeconds: config.refreshReuseLeewaySeconds,
-    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
-    sessionAbsoluteTimeoutSeconds: config.sessionAbsoluteTimeoutSeconds,
-    jwtAlgorithm: config.jwtAlgorithm,
-    clockToleranceSeconds: config.clockToleranceSeconds,
-    cookieSecure: config.cookieSecure,
-    trustedOrigins: config.trustedOrigins,
-    loginMaxFailures: config.loginMaxFailures,
-    passwordMinLength: config.passwordMinLength,
+    ...tesseraOptionsFrom(config, stores.store, stores.clusterBus, mail.mailer),
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.passwordHasher ? { passwordHasher: deps.passwordHasher } : {}),
-    onEvent: (event) => recordEvent(metrics, event),
+    onEvent: (event) => {
+      recordEvent(metrics, event);
+      // Mail leaves off the request path: a failure shows here and in tessera_mail_total, never
+      // in a response. The error code only: an SMTP message may quote the recipient.
+      if (event.type === 'mail' && event.outcome !== 'sent') logger.warn({ kind: event.kind, outcome: event.outcome, code: event.errorCode }, 'account mail not delivered');
+    },
   });
   metrics.attach(auth);
   // The purge timer first fires a purge interval (10 min) after start, so a server that
@@ -181,6 +181,11 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     return metrics.render();
   });
   registerRevocationsRoute(app, auth, config.serviceKeys);
+  registerAdminRoutes(app, auth, config.adminKeys);
+  if (mail.mode === 'outbox') {
+    logger.warn({ outboxHttp: config.devOutboxHttp }, 'mail is not sent: development outbox (set TESSERA_SMTP_URL to send mail; read it with "tessera mail list")');
+    if (config.devOutboxHttp) registerDevOutbox(app, stores.store);
+  }
   registerUi(app, auth);
   registerMethodNotAllowed(app, ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations', '/docs', '/docs/*']);
 
@@ -191,6 +196,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     async close() {
       await app.close();
       await auth.close();
+      mail.close();
       await stores.close();
     },
   };

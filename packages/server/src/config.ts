@@ -15,6 +15,8 @@
  * - `TESSERA_SESSION_ABSOLUTE_TIMEOUT` must be at least `TESSERA_SESSION_IDLE_TIMEOUT`.
  */
 import { parseArgs } from 'node:util';
+import { ACCOUNT_CONFIG_DEFAULTS, ACCOUNT_CONFIG_ROWS, loadAccountConfig } from './config-account.js';
+import type { AccountConfig } from './config-account.js';
 
 /** The signing algorithms the server supports. */
 export const JWT_ALGORITHMS = ['EdDSA', 'ES256', 'RS256', 'HS256'] as const;
@@ -26,8 +28,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** A log level. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The validated, frozen configuration of one server process. */
-export interface ServerConfig {
+/** The validated, frozen configuration of one server process (mail and account settings: config-account.ts). */
+export interface ServerConfig extends AccountConfig {
   /** TCP port to listen on (`PORT`, `--port`). */
   readonly port: number;
   /** Address to listen on (`HOST`, `--host`). */
@@ -38,6 +40,10 @@ export interface ServerConfig {
   readonly databaseUrl: string | undefined;
   /** Redis URL; undefined means sessions in the database (`TESSERA_REDIS_URL`, `--redis-url`). A secret. */
   readonly redisUrl: string | undefined;
+  /** PostgreSQL schema of every table, and the base of the LISTEN channel (`TESSERA_DATABASE_SCHEMA`). */
+  readonly databaseSchema: string;
+  /** Prefix of every Redis key, and the base of the pub/sub channel (`TESSERA_REDIS_PREFIX`). */
+  readonly redisPrefix: string;
   /** The `iss` of access tokens, exactly as given (`TESSERA_ISSUER`, `--issuer`). */
   readonly issuer: string;
   /** The `aud` of access tokens (`TESSERA_AUDIENCE`); defaults to the issuer. */
@@ -77,6 +83,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   dataDir: './data',
   databaseUrl: undefined,
   redisUrl: undefined,
+  databaseSchema: 'tessera',
+  redisPrefix: 'tessera:',
   issuer: undefined,
   audience: undefined,
   trustedOrigins: Object.freeze([]) as readonly string[],
@@ -92,6 +100,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   loginMaxFailures: 10,
   passwordMinLength: 15,
   logLevel: 'info',
+  ...ACCOUNT_CONFIG_DEFAULTS,
 } as const satisfies { readonly [K in keyof ServerConfig]: ServerConfig[K] | undefined });
 
 /** Longest accepted duration: ten years, far inside what dates and timers handle. */
@@ -100,6 +109,10 @@ export const MAX_DURATION_SECONDS = 315_360_000;
 export const MAX_REFRESH_REUSE_LEEWAY_SECONDS = 300;
 /** Largest accepted `TESSERA_TRUST_PROXY` hop count. */
 export const MAX_TRUST_PROXY_HOPS = 32;
+/** Longest accepted `TESSERA_REDIS_PREFIX`, in characters. */
+export const MAX_REDIS_PREFIX_LENGTH = 64;
+/** An unquoted lower-case PostgreSQL identifier (the `pg_` prefix is refused separately). */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Shortest accepted service key, in characters. */
 export const MIN_SERVICE_KEY_LENGTH = 32;
 
@@ -132,6 +145,8 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_DATA_DIR', flag: '--data-dir', default: CONFIG_DEFAULTS.dataDir, description: 'Directory of the SQLite database file, created if missing.' },
   { env: 'TESSERA_DATABASE_URL', flag: '--database-url', default: 'unset: SQLite', description: 'PostgreSQL URL (`postgres://` or `postgresql://`) for users, keys and the audit log. Treated as a secret.' },
   { env: 'TESSERA_REDIS_URL', flag: '--redis-url', default: 'unset: sessions in the database', description: 'Redis or Valkey URL (`redis://` or `rediss://`), or a comma-separated list of Redis Cluster seed nodes, for sessions, refresh tokens and rate limits (revocations stay durable in the database). Treated as a secret.' },
+  { env: 'TESSERA_DATABASE_SCHEMA', flag: undefined, default: CONFIG_DEFAULTS.databaseSchema, description: 'PostgreSQL schema of every table (created if missing): a lower-case identifier (`a-z`, `0-9`, `_`, at most 63 characters, not starting with a digit or `pg_`). Instances of one deployment must agree on it; its LISTEN/NOTIFY channel is `<schema>_cluster` (the schema cut to 55 characters).' },
+  { env: 'TESSERA_REDIS_PREFIX', flag: undefined, default: CONFIG_DEFAULTS.redisPrefix, description: `Prefix of every Redis key: 1 to ${MAX_REDIS_PREFIX_LENGTH} printable ASCII characters, no space, \`{\` or \`}\`. Distinct per deployment sharing one Redis; instances of one deployment must agree on it; its pub/sub channel is \`<prefix>cluster\`.` },
   { env: 'TESSERA_ISSUER', flag: '--issuer', default: '`http://<host>:<port>` of the listen address', description: 'The `iss` claim of access tokens: an http(s) URL without query or fragment, kept exactly as given. Set it in production.' },
   { env: 'TESSERA_AUDIENCE', flag: undefined, default: 'the issuer', description: 'The `aud` claim of access tokens (`client_id` is always `tessera`).' },
   { env: 'TESSERA_TRUSTED_ORIGINS', flag: undefined, default: "none besides the request's own origin", description: 'Comma-separated origins (`https://app.example.com`) accepted by the CSRF check; no path, query or wildcard.' },
@@ -146,6 +161,7 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_TRUST_PROXY', flag: undefined, default: 'false', description: `\`false\` (X-Forwarded-For is ignored) or the number of proxy hops to trust, 0 to ${MAX_TRUST_PROXY_HOPS}.` },
   { env: 'TESSERA_LOGIN_MAX_FAILURES', flag: undefined, default: String(CONFIG_DEFAULTS.loginMaxFailures), description: 'Failed sign-ins per account and client IP in a sliding 15 minutes; the next gets 429, a success resets it.' },
   { env: 'TESSERA_PASSWORD_MIN_LENGTH', flag: undefined, default: String(CONFIG_DEFAULTS.passwordMinLength), description: 'Minimum password length in characters: 8 to 64 (NIST SP 800-63B-4 asks 15 for single-factor sign-in).' },
+  ...ACCOUNT_CONFIG_ROWS,
   { env: 'TESSERA_LOG_LEVEL', flag: undefined, default: CONFIG_DEFAULTS.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
 ];
 
@@ -376,8 +392,30 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   // One URL, or a comma-separated list of Redis Cluster seed nodes; each entry is checked.
   const redisUrl = redisRaw === undefined ? undefined : redisRaw.value.split(',').map((entry) => secretUrl({ ...redisRaw, value: entry }, ['redis:', 'rediss:'], 'Redis')).join(',');
 
+  const schemaRaw = get('TESSERA_DATABASE_SCHEMA');
+  let databaseSchema: string = d.databaseSchema;
+  if (schemaRaw !== undefined) {
+    databaseSchema = schemaRaw.value.trim();
+    if (!SCHEMA_NAME.test(databaseSchema) || databaseSchema.startsWith('pg_')) {
+      throw new ConfigError(schemaRaw.name, `${schemaRaw.name} must be a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63 characters; not starting with a digit or pg_); got ${shown(schemaRaw)}.`);
+    }
+  }
+
+  const prefixRaw = get('TESSERA_REDIS_PREFIX');
+  let redisPrefix: string = d.redisPrefix;
+  if (prefixRaw !== undefined) {
+    redisPrefix = prefixRaw.value.trim();
+    if (redisPrefix.length > MAX_REDIS_PREFIX_LENGTH || !/^[\x21-\x7e]+$/.test(redisPrefix) || /[{}]/.test(redisPrefix)) {
+      throw new ConfigError(prefixRaw.name, `${prefixRaw.name} must be 1 to ${MAX_REDIS_PREFIX_LENGTH} printable ASCII characters without space, "{" or "}" (they would break the hash tags); got ${shown(prefixRaw)}.`);
+    }
+  }
+
   const issuerRaw = get(FLAG_ENV.issuer, 'issuer');
   const issuer = issuerRaw === undefined ? `http://${urlHost(host)}:${port}` : issuerUrl(issuerRaw);
+  if (issuerRaw === undefined && !URL.canParse(issuer)) {
+    // The default issuer is made from HOST: a host no URL can hold (":", "[") is refused here.
+    throw new ConfigError(hostRaw?.name ?? 'HOST', `${hostRaw?.name ?? 'HOST'} must be a host name or IP address from which an issuer URL can be made (or set TESSERA_ISSUER); got ${JSON.stringify(host.slice(0, 60))}.`);
+  }
 
   const audienceRaw = get('TESSERA_AUDIENCE');
   let audience = issuer;
@@ -423,6 +461,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const pwRaw = get('TESSERA_PASSWORD_MIN_LENGTH');
   const passwordMinLength = pwRaw === undefined ? d.passwordMinLength : integer(pwRaw, 8, 64, 'an integer number of characters');
 
+  const account = loadAccountConfig((name) => get(name), issuer, (name, message) => new ConfigError(name, message));
+
   const levelRaw = get('TESSERA_LOG_LEVEL');
   const logLevel: LogLevel = levelRaw === undefined ? d.logLevel : oneOf(levelRaw, LOG_LEVELS);
 
@@ -432,6 +472,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     dataDir,
     databaseUrl,
     redisUrl,
+    databaseSchema,
+    redisPrefix,
     issuer,
     audience,
     trustedOrigins: Object.freeze(trustedOrigins),
@@ -447,5 +489,6 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     loginMaxFailures,
     passwordMinLength,
     logLevel,
+    ...account,
   });
 }

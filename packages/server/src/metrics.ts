@@ -5,16 +5,24 @@
  * a token or a raw URL (the HTTP histogram is labelled with the route pattern).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RevocationReason, TesseraEvent } from 'tessera';
+import type { MailKind, RevocationReason, TesseraEvent } from 'tessera';
 
 /** Expected `mode` label values. */
 export const AUTH_MODES = ['session', 'jwt'] as const;
 /** Expected `outcome` values of `tessera_login_attempts_total`. */
-export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'rate_limited', 'disabled'] as const satisfies ReadonlyArray<Extract<TesseraEvent, { type: 'sign_in' }>['outcome']>;
+export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'rate_limited', 'disabled', 'unverified'] as const satisfies ReadonlyArray<Extract<TesseraEvent, { type: 'sign_in' }>['outcome']>;
 /** Expected `outcome` values of `tessera_token_verifications_total`. */
 export const TOKEN_VERIFICATION_OUTCOMES = ['valid', 'invalid', 'expired', 'revoked'] as const;
 /** Expected `reason` values of `tessera_revocations_total`. */
-export const REVOCATION_REASONS = ['logout', 'logout_all', 'ended_by_user', 'password_changed', 'refresh_reuse', 'admin'] as const satisfies readonly RevocationReason[];
+export const REVOCATION_REASONS = [
+  'logout', 'logout_all', 'ended_by_user', 'password_changed', 'refresh_reuse', 'admin', 'password_reset', 'account_deleted',
+] as const satisfies readonly RevocationReason[];
+/** Expected `kind` values of `tessera_mail_total`. */
+export const MAIL_KINDS = [
+  'email_verification', 'password_reset', 'password_changed', 'email_change', 'email_change_notice', 'email_changed',
+] as const satisfies readonly MailKind[];
+/** Expected `outcome` values of `tessera_mail_total`. */
+export const MAIL_OUTCOMES = ['sent', 'failed', 'dropped'] as const;
 
 /** How long a count of active sessions serves scrapes (the count is a store walk, not free). */
 export const SESSIONS_ACTIVE_CACHE_MS = 10_000;
@@ -56,6 +64,8 @@ export interface TesseraMetrics {
   readonly sessionsCreated: Counter<'mode'>;
   /** `tessera_revocations_total{reason}`: see {@link REVOCATION_REASONS}. */
   readonly revocations: Counter<'reason'>;
+  /** `tessera_mail_total{kind,outcome}`: account mails handed to the mailer, refused by it, or dropped (queue full). */
+  readonly mail: Counter<'kind' | 'outcome'>;
   /**
    * `tessera_http_request_duration_seconds{route,method,status}`: Prometheus' conventional
    * `http_request_duration_seconds` under the spec's `tessera_` prefix.
@@ -130,6 +140,12 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
     labelNames: ['reason'] as const,
     registers,
   });
+  const mail = new Counter({
+    name: 'tessera_mail_total',
+    help: 'Account mails, by kind and outcome (sent: handed to the mailer; failed: refused by it; dropped: the queue was full).',
+    labelNames: ['kind', 'outcome'] as const,
+    registers,
+  });
   const httpRequestDuration = new Histogram({
     name: 'tessera_http_request_duration_seconds',
     help: 'HTTP request duration, by route pattern, method and status code.',
@@ -194,6 +210,7 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
   }
   for (const outcome of TOKEN_VERIFICATION_OUTCOMES) tokenVerifications.inc({ outcome }, 0);
   for (const reason of REVOCATION_REASONS) revocations.inc({ reason }, 0);
+  for (const kind of MAIL_KINDS) for (const outcome of MAIL_OUTCOMES) mail.inc({ kind, outcome }, 0);
 
   return {
     registry,
@@ -205,6 +222,7 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
     rateLimited,
     sessionsCreated,
     revocations,
+    mail,
     httpRequestDuration,
     observeHttpRequest(route, method, statusCode, durationSeconds) {
       const m = method.toUpperCase();

@@ -21,15 +21,16 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: '__Host-tessera_session' },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (RFC 9068 at+jwt)' },
+          adminKey: { type: 'http', scheme: 'bearer', description: 'One of TESSERA_ADMIN_KEYS (the admin API).' },
         },
       },
     },
-    // The API is the auth routes, the JWKS, health and metrics; the web UI's pages and
+    // The API is the auth routes, the admin API, the JWKS, health and metrics; the web UI's pages and
     // assets and the 405 catch-alls (tagged 'hidden') are not.
     hiddenTag: 'hidden',
     transform: ({ schema, url, route }) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const isApi = /^\/(auth\/|\.well-known\/|healthz$|readyz$|metrics$)/.test(url) && methods.length === 1;
+      const isApi = /^\/(auth\/|admin\/|\.well-known\/|healthz$|readyz$|metrics$)/.test(url) && methods.length === 1;
       return { schema: isApi ? schema : { ...schema, hide: true }, url };
     },
   });

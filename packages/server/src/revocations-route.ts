@@ -1,12 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { errorResponse, TesseraError } from 'tessera';
 import type { Tessera } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
+import { bearerToken, createKeyChecker } from './bearer-keys.js';
 
 /**
  * `GET /auth/revocations?since=<cursor>`: the durable revocation feed for other services'
@@ -14,19 +10,12 @@ function digest(value: string): Buffer {
  * compared as SHA-256 digests in constant time, so neither length nor prefix leaks.
  */
 export function registerRevocationsRoute(app: FastifyInstance, auth: Tessera, serviceKeys: readonly string[]): void {
-  const keyDigests = serviceKeys.map(digest);
-  const isServiceKey = (presented: string): boolean => {
-    const d = digest(presented);
-    let ok = false;
-    for (const k of keyDigests) ok = timingSafeEqual(k, d) || ok;
-    return ok;
-  };
+  const isServiceKey = createKeyChecker(serviceKeys);
 
   app.get('/auth/revocations', async (request, reply) => {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
-    if (!match || !isServiceKey(match[1]!)) {
-      return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'A service key is required.' }), match !== null));
+    const token = bearerToken(request.headers.authorization);
+    if (token === null || !isServiceKey(token)) {
+      return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'A service key is required.' }), token !== null));
     }
     const since = (request.query as Record<string, unknown>).since;
     const cursor = since === undefined || since === '' ? 0 : typeof since === 'string' && /^\d{1,15}$/.test(since) ? Number(since) : -1;

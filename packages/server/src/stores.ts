@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import type { ClusterBus, Store } from 'tessera';
-import { createPostgresClusterBus, createPostgresStore } from 'tessera/postgres';
-import { createRedisClient, createRedisCluster, createRedisClusterBus, createRedisStore } from 'tessera/redis';
+import { createPostgresClusterBus, createPostgresStore, migratePostgres } from 'tessera/postgres';
+import { createRedisClient, createRedisCluster, createRedisClusterBus, createRedisStore, redisClusterOptions } from 'tessera/redis';
 import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
 import type { ServerConfig } from './config.js';
 
@@ -13,6 +13,58 @@ import type { ServerConfig } from './config.js';
  * instead of hanging; the pools reconnect on their own when the store comes back.
  */
 export const STORE_TIMEOUT_MS = 400;
+
+/**
+ * The PostgreSQL LISTEN/NOTIFY channel of a schema: `<schema>_cluster` (`tessera_cluster` by
+ * default), the schema cut so that the channel stays a 63-byte identifier. Deployments that
+ * share a database but not a schema do not hear each other.
+ */
+export function postgresChannel(schema: string): string {
+  return `${schema.slice(0, 55)}_cluster`;
+}
+
+/** The Redis pub/sub channel of a key prefix: `<prefix>cluster` (`tessera:cluster` by default). */
+export function redisChannel(prefix: string): string {
+  return `${prefix}cluster`;
+}
+
+/**
+ * How long start-up may wait for PostgreSQL: to connect (a busy database may take longer than
+ * the request-path timeout to accept a connection), and to migrate (an instance started
+ * together with others waits for the first one's migration, behind an advisory lock).
+ */
+export const STARTUP_TIMEOUT_MS = 30_000;
+
+/**
+ * Migrates on a patient pool of its own (no query timeout: a migration waits for another
+ * instance's), then opens `connections` connections of the request-path pool, retrying until
+ * the deadline, so that start-up does not fail on the 400 ms connection timeout of a database
+ * that is merely slow to accept (three instances starting at once on a busy host did:
+ * test/scale/cold-start.test.ts). The warm connections stay idle in the pool for what
+ * start-up does next (keys, revocation view, LISTEN).
+ */
+async function preparePostgres(config: ServerConfig, pool: pg.Pool, connections: number, onBackgroundError: (error: unknown) => void): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  const patient = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: STARTUP_TIMEOUT_MS });
+  patient.on('error', onBackgroundError);
+  try {
+    await migratePostgres(patient, config.databaseSchema);
+  } finally {
+    await patient.end();
+  }
+  for (;;) {
+    const clients: pg.PoolClient[] = [];
+    try {
+      for (let i = 0; i < connections; i++) clients.push(await pool.connect());
+      return;
+    } catch (error) {
+      if (Date.now() + 250 > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      for (const c of clients) c.release();
+    }
+  }
+}
 
 /** Resolves when the Redis client (or cluster) is connected; rejects after `timeoutMs`. */
 function whenReady(client: Redis | Cluster, timeoutMs: number): Promise<void> {
@@ -41,10 +93,11 @@ export interface OpenedStores {
 
 /**
  * Chooses the stores from the configuration: SQLite by default; PostgreSQL for users, keys,
- * the revocation feed and the audit log with TESSERA_DATABASE_URL; Redis (or Valkey, or a
- * Redis Cluster given as a comma-separated list of node URLs) for session records, refresh
- * state and throttles with TESSERA_REDIS_URL. The cluster bus runs on Redis when there is
- * one, else on PostgreSQL LISTEN/NOTIFY.
+ * the revocation feed and the audit log with TESSERA_DATABASE_URL (tables in
+ * TESSERA_DATABASE_SCHEMA); Redis (or Valkey, or a Redis Cluster given as a comma-separated
+ * list of node URLs) for session records, refresh state and throttles with TESSERA_REDIS_URL
+ * (keys under TESSERA_REDIS_PREFIX). The cluster bus runs on Redis when there is one, else on
+ * PostgreSQL LISTEN/NOTIFY; its channel derives from the prefix (or the schema).
  */
 export async function openStores(config: ServerConfig, onBackgroundError: (error: unknown) => void): Promise<OpenedStores> {
   const closers: Array<() => Promise<void>> = [];
@@ -62,35 +115,43 @@ export async function openStores(config: ServerConfig, onBackgroundError: (error
     });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', onBackgroundError);
-    database = createPostgresStore(pool);
-    clusterBus = createPostgresClusterBus(pool);
-    description = 'PostgreSQL';
+    database = createPostgresStore(pool, { schema: config.databaseSchema });
     closers.push(() => database.close());
+    // Two warm connections: one for start-up's reads, one for the LISTEN of the bus below.
+    await preparePostgres(config, pool, config.redisUrl === undefined ? 2 : 1, onBackgroundError);
+    clusterBus = createPostgresClusterBus(pool, { channel: postgresChannel(config.databaseSchema) });
+    description = `PostgreSQL (schema ${config.databaseSchema})`;
   } else {
     database = createSqliteStore(openSqliteDatabase(join(config.dataDir, 'tessera.db')));
     description = `SQLite (${join(config.dataDir, 'tessera.db')})`;
     closers.push(() => database.close());
+    await database.migrate();
   }
-  await database.migrate();
 
   let store = database;
   if (config.redisUrl !== undefined) {
     const urls = config.redisUrl.split(',').map((u) => u.trim()).filter(Boolean);
     const timeouts = { commandTimeout: STORE_TIMEOUT_MS, connectTimeout: 2000 };
+    // No auto-pipelining: ioredis runs one auto-pipeline per connection (per slot) at a time and
+    // starts a command's timeout only when it is sent, so while Redis hangs every command queued
+    // behind a stalled pipeline waits out that pipeline's timeout before its own: 503s took two
+    // timeouts (~800 ms) under concurrent load (test/scale/redis-outages.test.ts). Without it,
+    // each command is written at once and fails after STORE_TIMEOUT_MS.
     let client: Redis | Cluster;
     if (urls.length > 1) {
+      // Per node: the library's fail-fast settings (maxRetriesPerRequest: 1), with our timeouts.
       client = createRedisCluster(urls.map((u) => {
         const url = new URL(u);
         return { host: url.hostname, port: Number(url.port || 6379) };
-      }), { redisOptions: timeouts });
+      }), { enableAutoPipelining: false, redisOptions: { ...redisClusterOptions().redisOptions, ...timeouts } });
     } else {
-      client = createRedisClient(urls[0]!, timeouts);
+      client = createRedisClient(urls[0]!, { ...timeouts, enableAutoPipelining: false });
     }
     client.on('error', onBackgroundError);
     // The request path fails fast (no offline queue), so start only once connected.
     await whenReady(client, 10_000);
-    store = createRedisStore({ client, database });
-    clusterBus = createRedisClusterBus(client);
+    store = createRedisStore({ client, database, keyPrefix: config.redisPrefix });
+    clusterBus = createRedisClusterBus(client, { channel: redisChannel(config.redisPrefix) });
     description = `Redis${urls.length > 1 ? ` Cluster (${urls.length} seed nodes)` : ''} + ${description}`;
     closers.unshift(async () => {
       client.disconnect();

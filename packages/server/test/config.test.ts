@@ -11,6 +11,17 @@ const SPEC_VARIABLES = [
   'TESSERA_LOGIN_MAX_FAILURES', 'TESSERA_PASSWORD_MIN_LENGTH', 'TESSERA_LOG_LEVEL',
 ];
 
+/** Variables beyond the spec's table, and where describeConfig lists them (after TESSERA_REDIS_URL). */
+const EXTRA_VARIABLES = ['TESSERA_DATABASE_SCHEMA', 'TESSERA_REDIS_PREFIX'];
+/** Mail and account variables (config-account.ts), listed before TESSERA_LOG_LEVEL. */
+const ACCOUNT_VARIABLES = [
+  'TESSERA_SMTP_URL', 'TESSERA_MAIL_FROM', 'TESSERA_REQUIRE_VERIFIED_EMAIL', 'TESSERA_PASSWORD_RESET_TTL',
+  'TESSERA_EMAIL_VERIFICATION_TTL', 'TESSERA_ADMIN_KEYS', 'TESSERA_DEV_OUTBOX_HTTP',
+];
+const DOCUMENTED_VARIABLES = [
+  ...SPEC_VARIABLES.slice(0, 5), ...EXTRA_VARIABLES, ...SPEC_VARIABLES.slice(5, -1), ...ACCOUNT_VARIABLES, ...SPEC_VARIABLES.slice(-1),
+];
+
 const KEY_A = 'a'.repeat(43);
 const KEY_B = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
 
@@ -36,6 +47,8 @@ test('defaults: the spec table, frozen, with units in the names', () => {
     dataDir: './data',
     databaseUrl: undefined,
     redisUrl: undefined,
+    databaseSchema: 'tessera',
+    redisPrefix: 'tessera:',
     issuer: 'http://127.0.0.1:3000',
     audience: 'http://127.0.0.1:3000',
     trustedOrigins: [],
@@ -51,6 +64,13 @@ test('defaults: the spec table, frozen, with units in the names', () => {
     loginMaxFailures: 10,
     passwordMinLength: 15,
     logLevel: 'info',
+    smtpUrl: undefined,
+    mailFrom: 'Tessera <no-reply@127.0.0.1>',
+    requireVerifiedEmail: false,
+    passwordResetTtlSeconds: 1800,
+    emailVerificationTtlSeconds: 86400,
+    adminKeys: [],
+    devOutboxHttp: false,
   });
   assert.ok(Object.isFrozen(c));
   assert.ok(Object.isFrozen(c.trustedOrigins));
@@ -278,7 +298,7 @@ test('TESSERA_ISSUER: an http(s) URL kept exactly as given', () => {
 
 test('describeConfig: every spec variable, with flag, default and description', () => {
   const rows = describeConfig();
-  assert.deepEqual(rows.map((r) => r.env), SPEC_VARIABLES);
+  assert.deepEqual(rows.map((r) => r.env), DOCUMENTED_VARIABLES);
   for (const row of rows) {
     assert.ok(row.default.length > 0, row.env);
     assert.ok(row.description.length > 10, row.env);
@@ -297,4 +317,17 @@ test('describeConfig: every spec variable, with flag, default and description', 
   // Defaults shown match CONFIG_DEFAULTS.
   assert.equal(flags.PORT && rows.find((r) => r.env === 'PORT')!.default, String(CONFIG_DEFAULTS.port));
   assert.equal(rows.find((r) => r.env === 'TESSERA_PASSWORD_MIN_LENGTH')!.default, '15');
+});
+
+test('TESSERA_DATABASE_SCHEMA and TESSERA_REDIS_PREFIX: validated, trimmed, defaults', () => {
+  const c = loadConfig([], { TESSERA_DATABASE_SCHEMA: ' tenant_a1 ', TESSERA_REDIS_PREFIX: ' app:auth: ' });
+  assert.equal(c.databaseSchema, 'tenant_a1');
+  assert.equal(c.redisPrefix, 'app:auth:');
+  assert.equal(loadConfig([], { TESSERA_DATABASE_SCHEMA: 'a'.repeat(63) }).databaseSchema, 'a'.repeat(63));
+  for (const bad of ['Tessera', '1abc', 'pg_catalog', 'a-b', 'a'.repeat(64), 'a b', '"x"']) {
+    refused([], { TESSERA_DATABASE_SCHEMA: bad }, 'TESSERA_DATABASE_SCHEMA');
+  }
+  for (const bad of ['a{b', 'a}', 'a b', 'x'.repeat(65), 'caf\u00e9:', 'a\tb']) {
+    refused([], { TESSERA_REDIS_PREFIX: bad }, 'TESSERA_REDIS_PREFIX');
+  }
 });

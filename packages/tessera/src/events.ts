@@ -1,3 +1,4 @@
+import type { MailOutcome } from './mail/mail-queue.js';
 import type { AuthMode, RevocationReason } from './stores/types.js';
 
 /**
@@ -5,7 +6,7 @@ import type { AuthMode, RevocationReason } from './stores/types.js';
  * audit entries. Events carry ids, never credentials, passwords or emails in clear.
  */
 export type TesseraEvent =
-  | { type: 'sign_in'; mode: AuthMode; outcome: 'success' | 'invalid_credentials' | 'rate_limited' | 'disabled'; userId?: string; sessionId?: string; ip: string }
+  | { type: 'sign_in'; mode: AuthMode; outcome: 'success' | 'invalid_credentials' | 'rate_limited' | 'disabled' | 'unverified'; userId?: string; sessionId?: string; ip: string }
   | { type: 'sign_up'; userId: string }
   | { type: 'token_verification'; outcome: 'valid' | 'invalid' | 'expired' | 'revoked' }
   | { type: 'session_validation'; outcome: 'valid' | 'invalid' | 'expired' | 'revoked' }
@@ -17,6 +18,8 @@ export type TesseraEvent =
   | { type: 'rate_limited' }
   | { type: 'key_rotated'; kid: string }
   | { type: 'user_admin'; action: 'disabled' | 'enabled' | 'deleted'; userId: string }
+  /** A queued account mail was handed to the mailer (`sent`), refused by it (`failed`), or not queued (`dropped`: the queue was full). */
+  | ({ type: 'mail' } & MailOutcome)
   /**
    * One call of the store: `store` names its kind (`sqlite`, `postgres`, `redis`, `memory`…),
    * `op` the contract method; `ok` is false when the call failed (it then became `unavailable`).

@@ -14,10 +14,13 @@ export type { ErrorCode, TesseraErrorOptions } from './errors.js';
 export { ManualClock, systemClock, systemRandom } from './clock.js';
 export type { Clock, RandomSource } from './clock.js';
 export type {
-  AuditEntry, AuditQuery, AuditType, AuthMode, EndSessionsRequest, FailureCount, NewAuditEntry, NewRevocation,
-  RefreshRotation, RevocationEntry, RevocationReason, SessionAndUser, SessionRecord, SigningKeyRecord, Store,
-  UserPageQuery, UserRecord,
+  AccountTokenPurpose, AccountTokenRecord, AuditEntry, AuditQuery, AuditType, AuthMode, EndSessionsRequest, FailureCount,
+  NewAuditEntry, NewOutboxMail, NewRevocation, OutboxMail, RefreshRotation, RevocationEntry, RevocationReason, SessionAndUser,
+  SessionRecord, SigningKeyRecord, Store, UserPageQuery, UserRecord,
 } from './stores/types.js';
+export { createOutboxMailer, OUTBOX_RETENTION_SECONDS } from './mail/mailer.js';
+export type { Mailer, MailMessage, OutboxMailerOptions } from './mail/mailer.js';
+export type { MailKind, MailOutcome } from './mail/mail-queue.js';
 export { createArgon2Hasher } from './password/password-hasher.js';
 export type { PasswordHasher } from './password/password-hasher.js';
 export { AUTH_ROUTES, runAuthRoute } from './http/auth-routes.js';

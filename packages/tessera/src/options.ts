@@ -6,6 +6,7 @@ import type { Store } from './stores/types.js';
 import type { JwsAlgorithm } from './jwt/algorithms.js';
 import type { TesseraEvent } from './events.js';
 import type { ClusterBus } from './revocation/cluster-bus.js';
+import type { Mailer } from './mail/mailer.js';
 
 /** Options of {@link createTessera}. Only `store` and `issuer` are required. */
 export interface TesseraOptions {
@@ -60,6 +61,31 @@ export interface TesseraOptions {
    * refresh-token reuse, password changes, key rotations, administration). Default true.
    */
   audit?: boolean;
+  /**
+   * Sends the account mails (email verification, password reset, email change, notices). Without
+   * one, accounts work as before but the flows that exist to send mail (password reset,
+   * verification resend, email change) answer 503 `unavailable`, and no verification mail is
+   * sent at sign-up. The server uses SMTP, or the development outbox ({@link createOutboxMailer}).
+   */
+  mailer?: Mailer;
+  /**
+   * Refuse sign-in (403 `forbidden`, after the password is proven, with a fresh verification
+   * mail) while the account's email is not verified. Default false. Needs a `mailer`.
+   */
+  requireVerifiedEmail?: boolean;
+  /** Lifetime of a password reset link, in seconds (60 to 86400). Default 1800. */
+  passwordResetTtlSeconds?: number;
+  /** Lifetime of an email verification or email change link, in seconds (60 to 604800). Default 86400. */
+  emailVerificationTtlSeconds?: number;
+  /**
+   * Where mail links point: `<base>verify-email?token=…`, `<base>reset-password?token=…`,
+   * `<base>confirm-email?token=…`. Default `<issuer>/#/` (the web UI's routes).
+   */
+  accountLinkBase?: string;
+  /** Mails of each flow (reset, verification, email change) per account in an hour. Default 5. */
+  accountMailsPerHour?: number;
+  /** Password reset requests per client IP in an hour (unknown emails count alike). Default 20. */
+  passwordResetsPerIpPerHour?: number;
 }
 
 /** Options after defaults and validation: read only this downstream. */
@@ -91,6 +117,13 @@ export interface ResolvedOptions {
   readonly clusterBus: ClusterBus | undefined;
   readonly keyReloadIntervalMs: number;
   readonly audit: boolean;
+  readonly mailer: Mailer | undefined;
+  readonly requireVerifiedEmail: boolean;
+  readonly passwordResetTtlSeconds: number;
+  readonly emailVerificationTtlSeconds: number;
+  readonly accountLinkBase: string;
+  readonly accountMailsPerHour: number;
+  readonly passwordResetsPerIpPerHour: number;
 }
 
 /** The one defaults table (the spec's configuration defaults). */
@@ -111,6 +144,11 @@ export const TESSERA_DEFAULTS = Object.freeze({
   // Well inside the 60 s a new key is published before it signs.
   keyReloadIntervalMs: 30_000,
   audit: true,
+  requireVerifiedEmail: false,
+  passwordResetTtlSeconds: 1800,
+  emailVerificationTtlSeconds: 86_400,
+  accountMailsPerHour: 5,
+  passwordResetsPerIpPerHour: 20,
 });
 
 const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
@@ -155,6 +193,18 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     }
   });
   const onEvent = options.onEvent ?? (() => {});
+  const requireVerifiedEmail = booleanOption('requireVerifiedEmail', options.requireVerifiedEmail, d.requireVerifiedEmail);
+  if (options.mailer !== undefined && typeof options.mailer?.send !== 'function') {
+    throw new TesseraError('invalid_request', { message: 'Option mailer must have a send(message) method.' });
+  }
+  if (requireVerifiedEmail && options.mailer === undefined) {
+    // Nobody could ever verify: every sign-in would be refused.
+    throw new TesseraError('invalid_request', { message: 'Option requireVerifiedEmail needs a mailer.' });
+  }
+  const accountLinkBase = options.accountLinkBase ?? `${issuer.replace(/\/+$/, '')}/#/`;
+  if (typeof accountLinkBase !== 'string' || !/^https?:\/\//i.test(accountLinkBase) || !URL.canParse(accountLinkBase)) {
+    throw new TesseraError('invalid_request', { message: 'Option accountLinkBase must be an absolute http(s) URL.' });
+  }
   return Object.freeze({
     store: options.store,
     issuer,
@@ -189,5 +239,12 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     clusterBus: options.clusterBus,
     keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs, 1000, 3_600_000),
     audit: booleanOption('audit', options.audit, d.audit),
+    mailer: options.mailer,
+    requireVerifiedEmail,
+    passwordResetTtlSeconds: integerOption('passwordResetTtlSeconds', options.passwordResetTtlSeconds, d.passwordResetTtlSeconds, 60, 86_400),
+    emailVerificationTtlSeconds: integerOption('emailVerificationTtlSeconds', options.emailVerificationTtlSeconds, d.emailVerificationTtlSeconds, 60, 604_800),
+    accountLinkBase,
+    accountMailsPerHour: integerOption('accountMailsPerHour', options.accountMailsPerHour, d.accountMailsPerHour, 1, 1_000_000),
+    passwordResetsPerIpPerHour: integerOption('passwordResetsPerIpPerHour', options.passwordResetsPerIpPerHour, d.passwordResetsPerIpPerHour, 1, 1_000_000),
   });
 }

@@ -6,7 +6,8 @@
  * what the CLI does is exactly what the server would do: the same audit entries, the same
  * revocation feed, the same key rotation with its lease.
  */
-import type { ClusterBus, ClusterMessage, Store, Tessera, TesseraOptions } from 'tessera';
+import type { ClusterBus, ClusterMessage, Store, Tessera } from 'tessera';
+import { tesseraOptionsFrom } from '../tessera-options.js';
 import { loadConfig } from '../config.js';
 import type { ServerConfig } from '../config.js';
 import type { OpenedStores } from '../stores.js';
@@ -26,26 +27,6 @@ export interface CommandContext {
   auth(): Promise<Tessera>;
   /** Tells running servers that something changed (keys), when the deployment has a bus. */
   publish(message: ClusterMessage): Promise<void>;
-}
-
-/** The options of `createTessera` from a server configuration: the mapping `buildServer` uses. */
-export function tesseraOptions(config: ServerConfig, store: Store, clusterBus: ClusterBus | undefined): TesseraOptions {
-  return {
-    store,
-    ...(clusterBus ? { clusterBus } : {}),
-    issuer: config.issuer,
-    audience: config.audience,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    refreshReuseLeewaySeconds: config.refreshReuseLeewaySeconds,
-    sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
-    sessionAbsoluteTimeoutSeconds: config.sessionAbsoluteTimeoutSeconds,
-    jwtAlgorithm: config.jwtAlgorithm,
-    clockToleranceSeconds: config.clockToleranceSeconds,
-    cookieSecure: config.cookieSecure,
-    trustedOrigins: config.trustedOrigins,
-    loginMaxFailures: config.loginMaxFailures,
-    passwordMinLength: config.passwordMinLength,
-  };
 }
 
 /**
@@ -95,13 +76,17 @@ export async function withContext<T>(configArgv: readonly string[], work: (ctx: 
   const stores = await open(config);
   const bus = stores.clusterBus ? sendOnlyBus(stores.clusterBus) : undefined;
   const { createTessera } = await import('tessera');
+  // The same mail as the server (SMTP, or the development outbox): a user created here gets
+  // the same verification mail as one who signs up.
+  const { createServerMail } = await import('../mail.js');
+  const mail = createServerMail(config, stores.store);
   let auth: Promise<Tessera> | undefined;
   try {
     return await work({
       config,
       store: stores.store,
       description: stores.description,
-      auth: () => (auth ??= createTessera(tesseraOptions(config, stores.store, bus))),
+      auth: () => (auth ??= createTessera(tesseraOptionsFrom(config, stores.store, bus, mail.mailer))),
       publish: async (message) => {
         await bus?.publish(message);
       },
@@ -109,6 +94,7 @@ export async function withContext<T>(configArgv: readonly string[], work: (ctx: 
   } finally {
     if (auth) await auth.then((a) => a.close(), () => {});
     await bus?.flush();
+    mail.close();
     await stores.close();
   }
 }

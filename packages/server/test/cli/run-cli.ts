@@ -13,7 +13,8 @@ import { createArgon2Hasher, createTessera } from 'tessera';
 import type { Tessera } from 'tessera';
 import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
 import { loadConfig } from '../../src/config.js';
-import { tesseraOptions } from '../../src/cli/context.js';
+import { createServerMail } from '../../src/mail.js';
+import { tesseraOptionsFrom } from '../../src/tessera-options.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -80,7 +81,7 @@ export async function openLibrary(dataDir: string): Promise<{ auth: Tessera; clo
   const config = loadConfig([], { TESSERA_DATA_DIR: dataDir });
   const store = createSqliteStore(openSqliteDatabase(join(dataDir, 'tessera.db')));
   await store.migrate();
-  const auth = await createTessera({ ...tesseraOptions(config, store, undefined), passwordHasher: createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 }) });
+  const auth = await createTessera({ ...tesseraOptionsFrom(config, store, undefined, createServerMail(config, store).mailer), passwordHasher: createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 }) });
   return {
     auth,
     async close() {

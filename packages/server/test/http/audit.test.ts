@@ -1,25 +1,14 @@
 // GET /auth/audit: the caller's own audit entries, newest first, paged with ?before= and ?limit=.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { assertError, httpClient, ISO_TIME } from '../helpers/http-assertions.js';
 import { body, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 type Entry = { seq: number; at: string; type: string; sessionId: string | null; ip: string | null; detail: string | null };
 
 let s: TestServer;
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method ?? 'GET'} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(body(res).error.code, code);
-}
+const { call } = httpClient(() => s);
 
 async function audit(headers: Record<string, string>, query = ''): Promise<{ entries: Entry[]; next: number | null }> {
   const res = await call({ method: 'GET', url: `/auth/audit${query}`, headers });
@@ -61,7 +50,7 @@ describe('GET /auth/audit', () => {
       assert.deepEqual(entries.map((e) => e.sessionId), [null, aJwt.body.refreshToken.split('.')[0], a.body.session.id, null]);
       for (const e of entries) {
         assert.deepEqual(Object.keys(e).sort(), ['at', 'detail', 'ip', 'seq', 'sessionId', 'type'], 'no userId: they are all the caller\'s');
-        assert.match(e.at, ISO);
+        assert.match(e.at, ISO_TIME);
         assert.equal(e.ip, '127.0.0.1');
         assert.notEqual(e.sessionId, bSessionId);
       }

@@ -2,36 +2,14 @@
 // prefixes (browsers refuse prefixed cookies without Secure); everything else stays.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { disposeAndCheckLog, httpClient, parseSetCookie, parseSetCookies, setCookieLines } from '../helpers/http-assertions.js';
 import { body, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
 const email = `insecure-${Date.now()}@example.com`;
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function setCookieLines(res: LightMyRequestResponse): string[] {
-  const raw = res.headers['set-cookie'];
-  return raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-}
-
-function parseSetCookie(line: string): { name: string; value: string; attrs: Map<string, string | true> } {
-  const [pair, ...rest] = line.split(';').map((p) => p.trim());
-  const eq = pair!.indexOf('=');
-  const attrs = new Map<string, string | true>();
-  for (const a of rest) {
-    const i = a.indexOf('=');
-    if (i === -1) attrs.set(a.toLowerCase(), true);
-    else attrs.set(a.slice(0, i).toLowerCase(), a.slice(i + 1));
-  }
-  return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attrs };
-}
+const { call } = httpClient(() => s);
 
 before(async () => {
   s = await startTestServer({ manualClock: true, env: { TESSERA_COOKIE_SECURE: 'false' } });
@@ -39,12 +17,7 @@ before(async () => {
   assert.equal(reg.statusCode, 201, reg.body);
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('TESSERA_COOKIE_SECURE=false', () => {
   it('session mode sets tessera_session without Secure, still HttpOnly, SameSite=Lax, Path=/, no Domain', async () => {
@@ -71,7 +44,7 @@ describe('TESSERA_COOKIE_SECURE=false', () => {
 
     const out = await call({ method: 'POST', url: '/auth/logout', headers: { cookie: `tessera_session=${c.value}` } });
     assert.equal(out.statusCode, 204);
-    const cleared = setCookieLines(out).map(parseSetCookie).find((x) => x.name === 'tessera_session');
+    const cleared = parseSetCookies(out).find((x) => x.name === 'tessera_session');
     assert.ok(cleared, 'logout clears tessera_session');
     assert.equal(cleared.value, '');
     assert.equal(cleared.attrs.get('max-age'), '0');

@@ -7,11 +7,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, cookiesOf, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import { assertError, disposeAndCheckLog, httpClient, REFRESH_COOKIE, SESSION_COOKIE, signInDevice } from '../helpers/http-assertions.js';
+import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
+import type { Device } from '../helpers/http-assertions.js';
 import type { TestServer } from '../helpers/test-server.js';
 
-const SESSION_COOKIE = '__Host-tessera_session';
-const REFRESH_COOKIE = '__Secure-tessera_refresh';
 const OWN = 'http://localhost';
 const TRUSTED = 'https://app.example.com';
 const EVIL = 'https://evil.example';
@@ -19,36 +19,17 @@ const NEW_PASSWORD = 'csrf tests change this password';
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD, NEW_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
+const { call, me } = httpClient(() => s);
 
 function assertForbidden(res: LightMyRequestResponse): void {
-  assert.equal(res.statusCode, 403, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, 'forbidden');
+  assertError(res, 403, 'forbidden');
   assert.equal(res.headers['set-cookie'], undefined, 'a refused request sets no cookie');
 }
 
-async function device(mode: 'session' | 'jwt', email?: string) {
-  const a = email === undefined ? await signUpAndIn(s, mode) : await signIn(s, mode, email);
-  if (mode === 'session') secrets.add(a.cookies[SESSION_COOKIE]!);
-  else {
-    secrets.add(a.body.accessToken);
-    secrets.add(a.body.refreshToken);
-  }
-  return a;
-}
-
-const me = (headers: Record<string, string>) => call({ method: 'GET', url: '/auth/me', headers });
+const device = (mode: 'session' | 'jwt', email?: string) => signInDevice(s, secrets, mode, email);
 
 /** Every cookie-carrying state-changing request of the API, for one signed-in browser. */
-function cookieRequests(a: Awaited<ReturnType<typeof device>>, otherSessionId: string): Array<[string, InjectOptions]> {
+function cookieRequests(a: Device, otherSessionId: string): Array<[string, InjectOptions]> {
   return [
     ['POST /auth/logout', { method: 'POST', url: '/auth/logout', headers: a.headers }],
     ['POST /auth/logout-all', { method: 'POST', url: '/auth/logout-all', headers: a.headers }],
@@ -63,12 +44,7 @@ before(async () => {
   s = await startTestServer({ manualClock: true, env: { TESSERA_TRUSTED_ORIGINS: TRUSTED } });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('cookie-authenticated state changes from another site', () => {
   for (const [label, extra] of [

@@ -3,32 +3,16 @@
 // no 5xx for any input.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, GOOD_PASSWORD, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import type { InjectOptions } from 'fastify';
+import { assertError, disposeAndCheckLog, httpClient, signInDevice } from '../helpers/http-assertions.js';
+import { GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
 const LIMIT = 16 * 1024;
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-/** Exactly {error:{code,message}}, JSON, the status that goes with the code. */
-function assertError(res: LightMyRequestResponse, status: number, code: string, context = ''): void {
-  assert.equal(res.statusCode, status, `${context} ${res.body.slice(0, 200)}`);
-  assert.match(String(res.headers['content-type']), /^application\/json/, context);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error'], context);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message'], context);
-  assert.equal(b.error.code, code, context);
-  assert.equal(typeof b.error.message, 'string');
-  assert.ok(b.error.message.length > 0);
-}
+const { call } = httpClient(() => s);
 
 const raw = (url: string, payload: string, contentType = 'application/json', method: 'POST' | 'PUT' | 'DELETE' = 'POST') =>
   call({ method, url, payload, headers: { 'content-type': contentType } });
@@ -40,10 +24,7 @@ before(async () => {
 });
 
 after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
+  const log = await disposeAndCheckLog(s, secrets);
   assert.ok(!/"level":\s*50|"level":\s*"error"/.test(log), 'nothing was logged at error level');
 });
 
@@ -186,9 +167,7 @@ describe('routing', () => {
 
 describe('odd credentials never cause a 5xx', () => {
   it('malformed Authorization and Cookie headers: 401', async () => {
-    const a = await signUpAndIn(s, 'jwt');
-    secrets.add(a.body.accessToken);
-    secrets.add(a.body.refreshToken);
+    const a = await signInDevice(s, secrets, 'jwt');
     for (const headers of [
       { authorization: 'Bearer' },
       { authorization: 'Bearer ' },

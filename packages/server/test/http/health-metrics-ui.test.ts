@@ -1,18 +1,13 @@
 // /healthz, /readyz, /metrics and the web UI (GET /) with its Content-Security-Policy.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, GOOD_PASSWORD, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import { disposeAndCheckLog, httpClient, signInDevice } from '../helpers/http-assertions.js';
+import { body, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
+const { call } = httpClient(() => s);
 
 /** The value of one sample line, e.g. `name{a="b"} 3`, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -34,12 +29,7 @@ before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('health', () => {
   it('GET /healthz: 200', async () => {
@@ -72,11 +62,8 @@ describe('GET /metrics', () => {
     const initial = await call({ method: 'GET', url: '/metrics' });
     const series = 'tessera_login_attempts_total{mode="session",outcome="success"}';
     const was = sample(initial.body, series) ?? 0;
-    const a = await signUpAndIn(s, 'session');
-    secrets.add(a.cookies['__Host-tessera_session']!);
-    const j = await signUpAndIn(s, 'jwt');
-    secrets.add(j.body.accessToken);
-    secrets.add(j.body.refreshToken);
+    const a = await signInDevice(s, secrets, 'session');
+    await signInDevice(s, secrets, 'jwt');
     const failed = await call({ method: 'POST', url: '/auth/login', payload: { email: a.email, password: 'a wrong password for metrics' } });
     assert.equal(failed.statusCode, 401);
     const text = (await call({ method: 'GET', url: '/metrics' })).body;

@@ -5,15 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, GOOD_PASSWORD, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import { decodeJwtPart, disposeAndCheckLog, httpClient, PRIVATE_JWK_MEMBERS, signInDevice } from '../helpers/http-assertions.js';
+import { body, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
-
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
-
-function decodePart(part: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
 
 const CASES = [
   { alg: 'ES256', kty: 'EC', verifyWith: (data: Buffer, key: ReturnType<typeof createPublicKey>, sig: Buffer) => verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, sig) },
@@ -25,34 +19,22 @@ for (const c of CASES) {
   describe(`TESSERA_JWT_ALG=${c.alg}`, () => {
     let s: TestServer;
     const secrets = new Set<string>([GOOD_PASSWORD]);
-
-    async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-      const res = await s.app.inject(options);
-      assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-      return res;
-    }
+    const { call } = httpClient(() => s);
 
     before(async () => {
       s = await startTestServer({ manualClock: true, env: { TESSERA_JWT_ALG: c.alg } });
     });
 
-    after(async () => {
-      const log = s.logText();
-      await s.dispose();
-      assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-      for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-    });
+    after(() => disposeAndCheckLog(s, secrets));
 
     it(`signs in with ${c.alg} tokens that /auth/me and /auth/refresh accept`, async () => {
-      const a = await signUpAndIn(s, 'jwt');
-      secrets.add(a.body.accessToken);
-      secrets.add(a.body.refreshToken);
+      const a = await signInDevice(s, secrets, 'jwt');
       const [h, p] = a.body.accessToken.split('.') as [string, string, string];
-      const header = decodePart(h);
+      const header = decodeJwtPart(h);
       assert.equal(header.alg, c.alg);
       assert.equal(header.typ, 'at+jwt');
       assert.equal(typeof header.kid, 'string');
-      assert.equal(decodePart(p).exp, (decodePart(p).iat as number) + 900);
+      assert.equal(decodeJwtPart(p).exp, (decodeJwtPart(p).iat as number) + 900);
 
       const me = await call({ method: 'GET', url: '/auth/me', headers: a.headers });
       assert.equal(me.statusCode, 200, me.body);
@@ -68,20 +50,18 @@ for (const c of CASES) {
     });
 
     it('publishes no private key material in the JWKS', async () => {
-      const a = await signUpAndIn(s, 'jwt');
-      secrets.add(a.body.accessToken);
-      secrets.add(a.body.refreshToken);
+      const a = await signInDevice(s, secrets, 'jwt');
       const res = await call({ method: 'GET', url: '/.well-known/jwks.json' });
       assert.equal(res.statusCode, 200);
       const keys = body(res).keys as Array<Record<string, unknown>>;
       assert.ok(Array.isArray(keys));
       for (const key of keys) {
-        for (const m of PRIVATE_MEMBERS) assert.equal(m in key, false, `JWKS key has private member ${m}`);
+        for (const m of PRIVATE_JWK_MEMBERS) assert.equal(m in key, false, `JWKS key has private member ${m}`);
         assert.notEqual(key.kty, 'oct', 'no symmetric key is ever published');
         assert.notEqual(key.alg, 'HS256');
       }
       const [h, p, sig] = a.body.accessToken.split('.') as [string, string, string];
-      const kid = decodePart(h).kid;
+      const kid = decodeJwtPart(h).kid;
       if (c.verifyWith === undefined) {
         assert.equal(keys.some((k) => k.kid === kid), false, 'the HS256 key is not published');
       } else {
@@ -95,11 +75,9 @@ for (const c of CASES) {
     });
 
     it('refuses a token whose alg header was switched', async () => {
-      const a = await signUpAndIn(s, 'jwt');
-      secrets.add(a.body.accessToken);
-      secrets.add(a.body.refreshToken);
+      const a = await signInDevice(s, secrets, 'jwt');
       const [h, p, sig] = a.body.accessToken.split('.') as [string, string, string];
-      const header = decodePart(h);
+      const header = decodeJwtPart(h);
       for (const alg of ['none', 'HS256', 'RS256', 'ES256', 'EdDSA'].filter((x) => x !== c.alg)) {
         const forged = `${Buffer.from(JSON.stringify({ ...header, alg })).toString('base64url')}.${p}.${alg === 'none' ? '' : sig}`;
         const res = await call({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${forged}` } });

@@ -5,53 +5,22 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import { assertError, decodeJwtPart, disposeAndCheckLog, httpClient, PRIVATE_JWK_MEMBERS, signInDevice } from '../helpers/http-assertions.js';
+import { body, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
-
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
+const { call, me } = httpClient(() => s);
 
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-}
-
-function decodePart(part: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-async function newJwtUser() {
-  const a = await signUpAndIn(s, 'jwt');
-  secrets.add(a.body.accessToken);
-  secrets.add(a.body.refreshToken);
-  return a;
-}
-
-const me = (headers: Record<string, string>) => call({ method: 'GET', url: '/auth/me', headers });
+const newJwtUser = () => signInDevice(s, secrets, 'jwt');
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('GET /auth/me with a Bearer access token', () => {
   it('answers {user, auth:{mode:"jwt", id: sid, expiresAt: exp}}', async () => {
@@ -63,15 +32,14 @@ describe('GET /auth/me with a Bearer access token', () => {
     assert.deepEqual(b.user, a.body.user);
     assert.deepEqual(Object.keys(b.auth).sort(), ['expiresAt', 'id', 'mode']);
     assert.equal(b.auth.mode, 'jwt');
-    const claims = decodePart(a.body.accessToken.split('.')[1]);
+    const claims = decodeJwtPart(a.body.accessToken.split('.')[1]);
     assert.equal(b.auth.id, claims.sid);
     assert.equal(b.auth.expiresAt, new Date((claims.exp as number) * 1000).toISOString());
   });
 
   it('a Bearer token wins over a session cookie sent alongside', async () => {
     const j = await newJwtUser();
-    const sess = await signUpAndIn(s, 'session');
-    secrets.add(sess.cookies['__Host-tessera_session']!);
+    const sess = await signInDevice(s, secrets, 'session');
     const res = await me({ ...j.headers, ...sess.headers });
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(body(res).user.id, j.userId);
@@ -83,13 +51,13 @@ describe('the access token (RFC 9068 profile)', () => {
   it('header: alg EdDSA, typ at+jwt, kid of a JWKS key; claims iss, aud, sub, sid, client_id, iat, exp = iat + 900, jti', async () => {
     const a = await newJwtUser();
     const [h, p, sig] = a.body.accessToken.split('.') as [string, string, string];
-    const header = decodePart(h);
+    const header = decodeJwtPart(h);
     assert.equal(header.alg, 'EdDSA');
     assert.equal(header.typ, 'at+jwt');
     assert.equal(typeof header.kid, 'string');
     for (const forbidden of ['jwk', 'jku', 'x5u', 'x5c', 'crit']) assert.equal(header[forbidden], undefined, forbidden);
 
-    const claims = decodePart(p);
+    const claims = decodeJwtPart(p);
     const nowSeconds = Math.floor(s.clock!.nowMs() / 1000);
     assert.equal(claims.iss, s.auth.options.issuer);
     assert.equal(claims.aud, s.auth.options.audience);
@@ -101,10 +69,8 @@ describe('the access token (RFC 9068 profile)', () => {
     assert.equal(typeof claims.jti, 'string');
     assert.ok((claims.jti as string).length >= 16);
 
-    const second = await signIn(s, 'jwt', a.email);
-    secrets.add(second.body.accessToken);
-    secrets.add(second.body.refreshToken);
-    const claims2 = decodePart(second.body.accessToken.split('.')[1]!);
+    const second = await signInDevice(s, secrets, 'jwt', a.email);
+    const claims2 = decodeJwtPart(second.body.accessToken.split('.')[1]!);
     assert.notEqual(claims2.jti, claims.jti, 'jti is unique');
     assert.notEqual(claims2.sid, claims.sid, 'each sign-in is its own session record');
 
@@ -169,7 +135,7 @@ describe('GET /.well-known/jwks.json', () => {
       assert.equal(typeof key.kid, 'string');
       assert.equal(key.alg, 'EdDSA');
       assert.equal(key.kty, 'OKP');
-      for (const m of PRIVATE_MEMBERS) assert.equal(m in key, false, `JWKS key has private member ${m}`);
+      for (const m of PRIVATE_JWK_MEMBERS) assert.equal(m in key, false, `JWKS key has private member ${m}`);
     }
   });
 });

@@ -2,70 +2,24 @@
 // of both modes ends; other devices are refused at once).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import {
+  assertError, disposeAndCheckLog, httpClient, parseSetCookies, REFRESH_COOKIE, SESSION_COOKIE, signInDevice,
+} from '../helpers/http-assertions.js';
+import { body, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
-
-const SESSION_COOKIE = '__Host-tessera_session';
-const REFRESH_COOKIE = '__Secure-tessera_refresh';
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-}
-
-function parseSetCookies(res: LightMyRequestResponse) {
-  const raw = res.headers['set-cookie'];
-  const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return lines.map((line) => {
-    const [pair, ...rest] = line.split(';').map((p) => p.trim());
-    const eq = pair!.indexOf('=');
-    const attrs = new Map<string, string | true>();
-    for (const a of rest) {
-      const i = a.indexOf('=');
-      if (i === -1) attrs.set(a.toLowerCase(), true);
-      else attrs.set(a.slice(0, i).toLowerCase(), a.slice(i + 1));
-    }
-    return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attrs };
-  });
-}
+const { call, me, refresh } = httpClient(() => s);
 
 /** A signed-in device; its secrets are remembered for the log check. */
-async function device(mode: 'session' | 'jwt', email?: string) {
-  const a = email === undefined ? await signUpAndIn(s, mode) : await signIn(s, mode, email);
-  if (mode === 'session') secrets.add(a.cookies[SESSION_COOKIE]!);
-  else {
-    secrets.add(a.body.accessToken);
-    secrets.add(a.body.refreshToken);
-  }
-  return a;
-}
-
-const me = (headers: Record<string, string>) => call({ method: 'GET', url: '/auth/me', headers });
-const refresh = (refreshToken: string) => call({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } });
+const device = (mode: 'session' | 'jwt', email?: string) => signInDevice(s, secrets, mode, email);
 
 before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('POST /auth/logout', () => {
   it('with the session cookie: 204, the cookie is cleared with the same attributes, and the next /auth/me is 401', async () => {

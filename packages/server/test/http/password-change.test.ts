@@ -2,59 +2,30 @@
 // record of the user ends (both modes) and the caller continues on a fresh credential.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, cookiesOf, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import {
+  assertError, disposeAndCheckLog, httpClient, REFRESH_COOKIE, SESSION_COOKIE, signInDevice,
+} from '../helpers/http-assertions.js';
+import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
-const SESSION_COOKIE = '__Host-tessera_session';
-const REFRESH_COOKIE = '__Secure-tessera_refresh';
 const NEW_PASSWORD = 'a brand new passphrase for tessera';
 const NEWER_PASSWORD = 'yet another passphrase, even newer';
 const WRONG_PASSWORD = 'this is not the current password';
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD, NEW_PASSWORD, NEWER_PASSWORD, WRONG_PASSWORD]);
+const { call, me, refresh } = httpClient(() => s);
 
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-}
-
-async function device(mode: 'session' | 'jwt', email?: string, password = GOOD_PASSWORD) {
-  const a = email === undefined ? await signUpAndIn(s, mode) : await signIn(s, mode, email, password);
-  if (mode === 'session') secrets.add(a.cookies[SESSION_COOKIE]!);
-  else {
-    secrets.add(a.body.accessToken);
-    secrets.add(a.body.refreshToken);
-  }
-  return a;
-}
-
+const device = (mode: 'session' | 'jwt', email?: string) => signInDevice(s, secrets, mode, email);
 const changePassword = (headers: Record<string, string>, currentPassword: string, newPassword: string) =>
   call({ method: 'POST', url: '/auth/password', headers, payload: { currentPassword, newPassword } });
-const me = (headers: Record<string, string>) => call({ method: 'GET', url: '/auth/me', headers });
 const login = (email: string, password: string) => call({ method: 'POST', url: '/auth/login', payload: { email, password } });
-const refresh = (refreshToken: string) => call({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } });
 
 before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('POST /auth/password', () => {
   it('a wrong current password: 401 invalid_credentials, nothing changes', async () => {

@@ -7,28 +7,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, cookiesOf, GOOD_PASSWORD, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import type { LightMyRequestResponse } from 'fastify';
+import {
+  assertError, disposeAndCheckLog, httpClient, REFRESH_COOKIE, SESSION_COOKIE, signInDevice,
+} from '../helpers/http-assertions.js';
+import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
-
-const REFRESH_COOKIE = '__Secure-tessera_refresh';
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-}
+const { call } = httpClient(() => s);
 
 function assertInvalidGrant(res: LightMyRequestResponse): void {
   assertError(res, 401, 'invalid_grant');
@@ -36,9 +24,7 @@ function assertInvalidGrant(res: LightMyRequestResponse): void {
 }
 
 async function newFamily() {
-  const a = await signUpAndIn(s, 'jwt');
-  secrets.add(a.body.accessToken);
-  secrets.add(a.body.refreshToken);
+  const a = await signInDevice(s, secrets, 'jwt');
   return { ...a, accessToken: a.body.accessToken as string, refreshToken: a.body.refreshToken as string };
 }
 
@@ -57,12 +43,7 @@ before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('rotation', () => {
   it('answers {accessToken, tokenType, expiresIn, refreshToken} with a new refresh token, cookie and no-store', async () => {
@@ -143,9 +124,7 @@ describe('rotation', () => {
 
   it('refuses garbage, a session-mode token and an access token as refresh tokens', async () => {
     const f = await newFamily();
-    const sess = await signUpAndIn(s, 'session');
-    const cookie = sess.cookies['__Host-tessera_session']!;
-    secrets.add(cookie);
+    const cookie = (await signInDevice(s, secrets, 'session')).cookies[SESSION_COOKIE]!;
     for (const t of ['x', `${f.refreshToken}x`, cookie, f.accessToken.slice(0, 500), 'é'.repeat(100)]) {
       assertInvalidGrant(await refresh(t));
     }

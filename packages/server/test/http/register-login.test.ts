@@ -2,55 +2,16 @@
 // password policy (length, blocklist, no truncation) and the credential each mode hands out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import {
+  assertError, disposeAndCheckLog, freshEmail, httpClient, ISO_TIME, parseSetCookie, REFRESH_COOKIE, SESSION_COOKIE, setCookieLines,
+} from '../helpers/http-assertions.js';
 import { body, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
-
-const SESSION_COOKIE = '__Host-tessera_session';
-const REFRESH_COOKIE = '__Secure-tessera_refresh';
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 let s: TestServer;
 /** Every password, token and cookie value this file used: none may reach the log. */
 const secrets = new Set<string>([GOOD_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-  assert.equal(typeof b.error.message, 'string');
-}
-
-function setCookieLines(res: LightMyRequestResponse): string[] {
-  const raw = res.headers['set-cookie'];
-  return raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-}
-
-function parseSetCookie(line: string): { name: string; value: string; attrs: Map<string, string | true> } {
-  const [pair, ...rest] = line.split(';').map((p) => p.trim());
-  const eq = pair!.indexOf('=');
-  const attrs = new Map<string, string | true>();
-  for (const a of rest) {
-    const i = a.indexOf('=');
-    if (i === -1) attrs.set(a.toLowerCase(), true);
-    else attrs.set(a.slice(0, i).toLowerCase(), a.slice(i + 1));
-  }
-  return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attrs };
-}
-
-let counter = 0;
-function freshEmail(): string {
-  counter += 1;
-  return `reg-${counter}-${Date.now()}@example.com`;
-}
+const { call } = httpClient(() => s);
 
 const register = (email: string, password: string) => {
   secrets.add(password);
@@ -62,26 +23,21 @@ before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('POST /auth/register', () => {
-  it('answers 201 {user:{id,email,createdAt}} and nothing else', async () => {
-    const email = freshEmail();
+  it('answers 201 {user:{id,email,createdAt,emailVerifiedAt}} and nothing else', async () => {
+    const email = freshEmail('reg');
     const res = await register(email, GOOD_PASSWORD);
     assert.equal(res.statusCode, 201, res.body);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     const b = body(res);
     assert.deepEqual(Object.keys(b), ['user']);
-    assert.deepEqual(Object.keys(b.user).sort(), ['createdAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(b.user).sort(), ['createdAt', 'email', 'emailVerifiedAt', 'id']);
     assert.equal(b.user.email, email);
     assert.equal(typeof b.user.id, 'string');
     assert.ok(b.user.id.length > 0);
-    assert.match(b.user.createdAt, ISO);
+    assert.match(b.user.createdAt, ISO_TIME);
     assert.equal(b.user.createdAt, new Date(s.clock!.nowMs()).toISOString());
     assert.equal(setCookieLines(res).length, 0, 'registering does not sign in');
   });
@@ -102,14 +58,14 @@ describe('POST /auth/register', () => {
   });
 
   it('refuses a 14-character password and accepts 15 characters (the default minimum)', async () => {
-    assertError(await register(freshEmail(), 'zq8#Lm2!vR7@pX'), 400, 'weak_password');
-    const ok = await register(freshEmail(), 'zq8#Lm2!vR7@pX4');
+    assertError(await register(freshEmail('reg'), 'zq8#Lm2!vR7@pX'), 400, 'weak_password');
+    const ok = await register(freshEmail('reg'), 'zq8#Lm2!vR7@pX4');
     assert.equal(ok.statusCode, 201, ok.body);
   });
 
   it('refuses common passwords, whatever their case', async () => {
-    assertError(await register(freshEmail(), '1qaz2wsx3edc4rfv'), 400, 'weak_password');
-    assertError(await register(freshEmail(), 'QWERTY123456789'), 400, 'weak_password');
+    assertError(await register(freshEmail('reg'), '1qaz2wsx3edc4rfv'), 400, 'weak_password');
+    assertError(await register(freshEmail('reg'), 'QWERTY123456789'), 400, 'weak_password');
   });
 
   it('refuses the email address as the password', async () => {
@@ -122,7 +78,7 @@ describe('POST /auth/register', () => {
     assert.equal(stem.length, 79);
     const first = `${stem}A`;
     const second = `${stem}B`;
-    const email = freshEmail();
+    const email = freshEmail('reg');
     assert.equal((await register(email, first)).statusCode, 201);
     secrets.add(second);
     assertError(await login({ email, password: second }), 401, 'invalid_credentials');
@@ -130,11 +86,11 @@ describe('POST /auth/register', () => {
   });
 
   it('refuses (does not truncate) a password over the maximum length', async () => {
-    assertError(await register(freshEmail(), 'x7'.repeat(600)), 400, 'weak_password');
+    assertError(await register(freshEmail('reg'), 'x7'.repeat(600)), 400, 'weak_password');
   });
 
   it('applies NFKC: a composed and a decomposed accent are the same password', async () => {
-    const email = freshEmail();
+    const email = freshEmail('reg');
     const composed = 'Cr\u00e8me br\u00fbl\u00e9e for dessert tonight';
     const decomposed = composed.normalize('NFD');
     assert.notEqual(composed, decomposed);
@@ -147,7 +103,7 @@ describe('POST /auth/register', () => {
 describe('POST /auth/login', () => {
   let email: string;
   before(async () => {
-    email = freshEmail();
+    email = freshEmail('reg');
     assert.equal((await register(email, GOOD_PASSWORD)).statusCode, 201);
   });
 
@@ -157,7 +113,7 @@ describe('POST /auth/login', () => {
     const b = body(res);
     assert.deepEqual(Object.keys(b).sort(), ['mode', 'session', 'user']);
     assert.equal(b.mode, 'session');
-    assert.deepEqual(Object.keys(b.user).sort(), ['createdAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(b.user).sort(), ['createdAt', 'email', 'emailVerifiedAt', 'id']);
     assert.equal(b.user.email, email);
     assert.deepEqual(Object.keys(b.session).sort(), ['expiresAt', 'id']);
     // The earlier of idle (24 h) and absolute (30 d) expiry.
@@ -217,7 +173,7 @@ describe('POST /auth/login', () => {
   it('a wrong password and an unknown email get the same 401 invalid_credentials', async () => {
     secrets.add('not the right password at all');
     const wrong = await login({ email, password: 'not the right password at all' });
-    const unknown = await login({ email: freshEmail(), password: 'not the right password at all' });
+    const unknown = await login({ email: freshEmail('reg'), password: 'not the right password at all' });
     assertError(wrong, 401, 'invalid_credentials');
     assertError(unknown, 401, 'invalid_credentials');
     assert.equal(wrong.body, unknown.body);

@@ -8,40 +8,23 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, cookiesOf, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { assertError, disposeAndCheckLog, httpClient, SESSION_COOKIE, signInDevice } from '../helpers/http-assertions.js';
+import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
-const COOKIE = '__Host-tessera_session';
 const IDLE = 86_400;
 const ABSOLUTE = 2_592_000;
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
-
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-}
+const { call, me } = httpClient(() => s);
 
 /** Signs up a new user in session mode; returns its cookie value and request headers. */
-async function newSession(email?: string) {
-  const a = await signUpAndIn(s, 'session', email);
-  const token = a.cookies[COOKIE]!;
-  secrets.add(token);
-  return { ...a, token };
+async function newSession() {
+  const a = await signInDevice(s, secrets, 'session');
+  return { ...a, token: a.cookies[SESSION_COOKIE]! };
 }
-
-const me = (headers: Record<string, string>, url = '/auth/me') => call({ method: 'GET', url, headers });
 
 function assertAnonymous(res: LightMyRequestResponse, tokenSent: boolean): void {
   assertError(res, 401, 'unauthorized');
@@ -56,12 +39,7 @@ before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('GET /auth/me with a session cookie', () => {
   it('answers {user, auth:{mode:"session", id, expiresAt}}', async () => {
@@ -118,9 +96,8 @@ describe('the session token', () => {
 
   it('is new on every sign-in, and each one works', async () => {
     const first = await newSession();
-    const second = await signIn(s, 'session', first.email);
-    const token2 = second.cookies[COOKIE]!;
-    secrets.add(token2);
+    const second = await signInDevice(s, secrets, 'session', first.email);
+    const token2 = second.cookies[SESSION_COOKIE]!;
     assert.notEqual(token2, first.token);
     assert.notEqual(token2.split('.')[0], first.token.split('.')[0]);
     assert.equal((await me(first.headers)).statusCode, 200);
@@ -185,13 +162,13 @@ describe('the token is read only from the cookie', () => {
   });
 
   it('not from the query string', async () => {
-    for (const name of ['session', 'token', 'sessionToken', COOKIE, 'access_token']) {
+    for (const name of ['session', 'token', 'sessionToken', SESSION_COOKIE, 'access_token']) {
       assertAnonymous(await me({}, `/auth/me?${encodeURIComponent(name)}=${encodeURIComponent(a.token)}`), false);
     }
   });
 
   it('not from the body', async () => {
-    for (const payload of [{ sessionToken: a.token }, { session: a.token }, { [COOKIE]: a.token }]) {
+    for (const payload of [{ sessionToken: a.token }, { session: a.token }, { [SESSION_COOKIE]: a.token }]) {
       const res = await call({ method: 'POST', url: '/auth/logout-all', payload });
       assert.ok(res.statusCode === 400 || res.statusCode === 401, `${res.statusCode}: ${res.body}`);
     }
@@ -215,51 +192,49 @@ describe('the token is read only from the cookie', () => {
 
   it('duplicate session cookies are refused, even when one is valid', async () => {
     const forged = `${randomBytes(16).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
-    assertAnonymous(await me({ cookie: `${COOKIE}=${a.token}; ${COOKIE}=${a.token}` }), true);
-    assertAnonymous(await me({ cookie: `${COOKIE}=${a.token}; ${COOKIE}=${forged}` }), true);
-    assertAnonymous(await me({ cookie: `${COOKIE}=${forged}; other=1; ${COOKIE}=${a.token}` }), true);
-    assert.equal((await me({ cookie: `other=1; ${COOKIE}=${a.token}; x=y` })).statusCode, 200, 'other cookies alongside are fine');
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${a.token}; ${SESSION_COOKIE}=${a.token}` }), true);
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${a.token}; ${SESSION_COOKIE}=${forged}` }), true);
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${forged}; other=1; ${SESSION_COOKIE}=${a.token}` }), true);
+    assert.equal((await me({ cookie: `other=1; ${SESSION_COOKIE}=${a.token}; x=y` })).statusCode, 200, 'other cookies alongside are fine');
   });
 
   it('malformed values are refused without a 5xx', async () => {
     const [id] = a.token.split('.') as [string];
     for (const value of ['', 'x', id, `${id}.`, `${id}.${'A'.repeat(43)}`, `${a.token}x`, '%00%ff', 'é.ü', '.'.repeat(66), 'a'.repeat(5000)]) {
-      const res = await me({ cookie: `${COOKIE}=${value}` });
+      const res = await me({ cookie: `${SESSION_COOKIE}=${value}` });
       assert.equal(res.statusCode, 401, `value ${JSON.stringify(value.slice(0, 20))}: ${res.body}`);
     }
   });
 
   it('a real session id with a forged secret is refused (the id is not a credential)', async () => {
     const [id] = a.token.split('.') as [string];
-    assertAnonymous(await me({ cookie: `${COOKIE}=${id}.${randomBytes(32).toString('base64url')}` }), true);
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${id}.${randomBytes(32).toString('base64url')}` }), true);
   });
 
   it('a refresh token (jwt-mode record) is not a session cookie', async () => {
-    const j = await signIn(s, 'jwt', a.email);
-    secrets.add(j.body.refreshToken);
-    secrets.add(j.body.accessToken);
-    assertAnonymous(await me({ cookie: `${COOKIE}=${j.body.refreshToken}` }), true);
+    const j = await signInDevice(s, secrets, 'jwt', a.email);
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${j.body.refreshToken}` }), true);
   });
 });
 
 describe('session fixation', () => {
   it('an attacker-chosen cookie value never becomes valid, also after the victim signs in with it', async () => {
     const planted = `${randomBytes(16).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
-    assertAnonymous(await me({ cookie: `${COOKIE}=${planted}` }), true);
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${planted}` }), true);
 
     const victim = await newSession();
     const res = await call({
       method: 'POST', url: '/auth/login',
-      headers: { cookie: `${COOKIE}=${planted}` },
+      headers: { cookie: `${SESSION_COOKIE}=${planted}` },
       payload: { email: victim.email, password: GOOD_PASSWORD },
     });
     assert.equal(res.statusCode, 200, res.body);
-    const issued = cookiesOf(res)[COOKIE]!;
+    const issued = cookiesOf(res)[SESSION_COOKIE]!;
     secrets.add(issued);
     assert.ok(issued);
     assert.notEqual(issued, planted);
     assert.notEqual(issued.split('.')[0], planted.split('.')[0]);
-    assertAnonymous(await me({ cookie: `${COOKIE}=${planted}` }), true);
-    assert.equal((await me({ cookie: `${COOKIE}=${issued}` })).statusCode, 200);
+    assertAnonymous(await me({ cookie: `${SESSION_COOKIE}=${planted}` }), true);
+    assert.equal((await me({ cookie: `${SESSION_COOKIE}=${issued}` })).statusCode, 200);
   });
 });

@@ -2,41 +2,18 @@
 // (ends one of them; never another user's).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, cookiesOf, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
+import { assertError, disposeAndCheckLog, httpClient, ISO_TIME, SESSION_COOKIE, signInDevice } from '../helpers/http-assertions.js';
+import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
-const SESSION_COOKIE = '__Host-tessera_session';
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD]);
+const { call, me } = httpClient(() => s);
 
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code);
-}
-
-async function device(mode: 'session' | 'jwt', email?: string) {
-  const a = email === undefined ? await signUpAndIn(s, mode) : await signIn(s, mode, email);
-  if (mode === 'session') secrets.add(a.cookies[SESSION_COOKIE]!);
-  else {
-    secrets.add(a.body.accessToken);
-    secrets.add(a.body.refreshToken);
-  }
-  const id = (mode === 'session' ? a.body.session.id : a.body.refreshToken.split('.')[0]) as string;
-  return { ...a, id };
-}
+/** A signed-in device with the id of its session record. */
+const device = (mode: 'session' | 'jwt', email?: string) => signInDevice(s, secrets, mode, email);
 
 type Row = Record<string, unknown>;
 async function list(headers: Record<string, string>): Promise<Row[]> {
@@ -48,19 +25,13 @@ async function list(headers: Record<string, string>): Promise<Row[]> {
   return b.sessions as Row[];
 }
 
-const me = (headers: Record<string, string>) => call({ method: 'GET', url: '/auth/me', headers });
 const del = (id: string, headers: Record<string, string>) => call({ method: 'DELETE', url: `/auth/sessions/${encodeURIComponent(id)}`, headers });
 
 before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('GET /auth/sessions', () => {
   it('one row per record of either mode, with id, mode, device, ip, createdAt, lastSeenAt, expiresAt, current', async () => {
@@ -86,7 +57,7 @@ describe('GET /auth/sessions', () => {
       assert.ok(r.mode === 'session' || r.mode === 'jwt');
       assert.equal(typeof r.device, 'string');
       assert.equal(r.ip, '127.0.0.1');
-      for (const k of ['createdAt', 'lastSeenAt', 'expiresAt']) assert.match(r[k] as string, ISO);
+      for (const k of ['createdAt', 'lastSeenAt', 'expiresAt']) assert.match(r[k] as string, ISO_TIME);
       assert.equal(typeof r.current, 'boolean');
       assert.equal(r.current, r.id === first.id);
     }

@@ -3,7 +3,10 @@
 // (100 consecutive failures, from any IPs) stops a distributed guesser.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
+import {
+  assertError, assertRateLimited, disposeAndCheckLog, httpClient, registerFreshAccount, SESSION_COOKIE,
+} from '../helpers/http-assertions.js';
 import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
@@ -12,41 +15,13 @@ const MAX = 10;
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD, WRONG]);
-let n = 0;
+const { call } = httpClient(() => s);
 
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string, context = ''): void {
-  assert.equal(res.statusCode, status, `${context} ${res.body}`);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code, context);
-}
-
-function assertLimited(res: LightMyRequestResponse, context = ''): number {
-  assertError(res, 429, 'rate_limited', context);
-  const retry = String(res.headers['retry-after']);
-  assert.match(retry, /^\d+$/, `Retry-After ${retry}`);
-  assert.ok(Number(retry) >= 1, `Retry-After ${retry}`);
-  return Number(retry);
-}
-
-async function newAccount(): Promise<string> {
-  n += 1;
-  const email = `proxy-${n}-${Date.now()}@example.com`;
-  const res = await call({ method: 'POST', url: '/auth/register', payload: { email, password: GOOD_PASSWORD } });
-  assert.equal(res.statusCode, 201, res.body);
-  return email;
-}
+const newAccount = () => registerFreshAccount(call, 'proxy');
 
 async function login(email: string, password: string, xff: string | undefined, mode: 'session' | 'jwt' = 'session'): Promise<LightMyRequestResponse> {
   const res = await call({ method: 'POST', url: '/auth/login', headers: xff === undefined ? {} : { 'x-forwarded-for': xff }, payload: { email, password, mode } });
-  const c = cookiesOf(res)['__Host-tessera_session'];
+  const c = cookiesOf(res)[SESSION_COOKIE];
   if (c) secrets.add(c);
   if (res.statusCode === 200 && mode === 'jwt') {
     secrets.add(body(res).accessToken);
@@ -59,22 +34,17 @@ before(async () => {
   s = await startTestServer({ manualClock: true, env: { TESSERA_TRUST_PROXY: '1' } });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('TESSERA_TRUST_PROXY=1', () => {
   it('X-Forwarded-For selects the client: different addresses have separate counters', async () => {
     const email = await newAccount();
     for (let i = 0; i < MAX; i++) assertError(await login(email, WRONG, '203.0.113.10'), 401, 'invalid_credentials');
-    assertLimited(await login(email, GOOD_PASSWORD, '203.0.113.10'), 'the guessing client');
+    assertRateLimited(await login(email, GOOD_PASSWORD, '203.0.113.10'), 'the guessing client');
     const other = await login(email, GOOD_PASSWORD, '198.51.100.20');
     assert.equal(other.statusCode, 200, `another client: ${other.body}`);
     // The guesser's own counter is untouched by the other client's success.
-    assertLimited(await login(email, GOOD_PASSWORD, '203.0.113.10'), 'the guessing client, still');
+    assertRateLimited(await login(email, GOOD_PASSWORD, '203.0.113.10'), 'the guessing client, still');
   });
 
   it('only the address written by the trusted proxy counts: spoofed entries to its left do not escape the limit', async () => {
@@ -82,15 +52,15 @@ describe('TESSERA_TRUST_PROXY=1', () => {
     for (let i = 0; i < MAX; i++) {
       assertError(await login(email, WRONG, `10.9.8.${i}, 192.0.2.55`), 401, 'invalid_credentials');
     }
-    assertLimited(await login(email, GOOD_PASSWORD, '1.2.3.4, 192.0.2.55'));
+    assertRateLimited(await login(email, GOOD_PASSWORD, '1.2.3.4, 192.0.2.55'));
   });
 
   it('the device list shows the forwarded client address', async () => {
     const email = await newAccount();
     const res = await login(email, GOOD_PASSWORD, '192.0.2.99');
     assert.equal(res.statusCode, 200);
-    const cookie = cookiesOf(res)['__Host-tessera_session']!;
-    const list = await call({ method: 'GET', url: '/auth/sessions', headers: { cookie: `__Host-tessera_session=${cookie}` } });
+    const cookie = cookiesOf(res)[SESSION_COOKIE]!;
+    const list = await call({ method: 'GET', url: '/auth/sessions', headers: { cookie: `${SESSION_COOKIE}=${cookie}` } });
     assert.equal(body(list).sessions[0].ip, '192.0.2.99');
   });
 });
@@ -103,11 +73,11 @@ describe('per-account lock (100 consecutive failures from any IPs)', () => {
       const xff = `198.18.${Math.floor(i / 50)}.${(i % 50) + 1}`;
       assertError(await login(email, WRONG, xff), 401, 'invalid_credentials', `failure ${i + 1} from ${xff}`);
     }
-    assertLimited(await login(email, GOOD_PASSWORD, '192.0.2.200'), 'a fresh IP, right password');
-    assertLimited(await login(email, GOOD_PASSWORD, '198.18.0.1', 'jwt'), 'an IP with a single failure, jwt mode');
+    assertRateLimited(await login(email, GOOD_PASSWORD, '192.0.2.200'), 'a fresh IP, right password');
+    assertRateLimited(await login(email, GOOD_PASSWORD, '198.18.0.1', 'jwt'), 'an IP with a single failure, jwt mode');
     // The lock does not end with the 15-minute window (NIST: a reset or an administrator).
     s.clock!.advanceSeconds(16 * 60);
-    assertLimited(await login(email, GOOD_PASSWORD, '192.0.2.201'), 'still locked after the window');
+    assertRateLimited(await login(email, GOOD_PASSWORD, '192.0.2.201'), 'still locked after the window');
     // Other accounts are unaffected.
     assert.equal((await login(bystander, GOOD_PASSWORD, '198.18.0.1')).statusCode, 200);
   });

@@ -3,8 +3,9 @@
 // the trusted-proxy case and the per-account lock.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { body, cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
+import type { LightMyRequestResponse } from 'fastify';
+import { assertError, assertRateLimited, disposeAndCheckLog, httpClient, registerFreshAccount, SESSION_COOKIE } from '../helpers/http-assertions.js';
+import { cookiesOf, GOOD_PASSWORD, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
 const WRONG = 'definitely not the password, sorry';
@@ -13,44 +14,15 @@ const WINDOW = 900;
 
 let s: TestServer;
 const secrets = new Set<string>([GOOD_PASSWORD, WRONG]);
-let n = 0;
+const { call } = httpClient(() => s);
 
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await s.app.inject(options);
-  assert.ok(res.statusCode < 500, `${options.method} ${options.url} answered ${res.statusCode}: ${res.body}`);
-  return res;
-}
-
-function assertError(res: LightMyRequestResponse, status: number, code: string, context = ''): void {
-  assert.equal(res.statusCode, status, `${context} ${res.body}`);
-  const b = body(res);
-  assert.deepEqual(Object.keys(b), ['error']);
-  assert.deepEqual(Object.keys(b.error).sort(), ['code', 'message']);
-  assert.equal(b.error.code, code, context);
-}
-
-/** 429 rate_limited with a Retry-After of whole seconds in (0, 900]; returns it. */
-function assertLimited(res: LightMyRequestResponse, context = ''): number {
-  assertError(res, 429, 'rate_limited', context);
-  const retry = String(res.headers['retry-after']);
-  assert.match(retry, /^\d+$/, `Retry-After ${retry}`);
-  const seconds = Number(retry);
-  assert.ok(seconds >= 1 && seconds <= WINDOW, `Retry-After ${seconds}`);
-  assert.equal(res.headers['set-cookie'], undefined);
-  return seconds;
-}
-
-async function newAccount(): Promise<string> {
-  n += 1;
-  const email = `throttle-${n}-${Date.now()}@example.com`;
-  const res = await call({ method: 'POST', url: '/auth/register', payload: { email, password: GOOD_PASSWORD } });
-  assert.equal(res.statusCode, 201, res.body);
-  return email;
-}
+/** 429 rate_limited with a Retry-After of whole seconds in (0, 900] and no cookie; returns it. */
+const assertLimited = (res: LightMyRequestResponse, context = '') => assertRateLimited(res, context, WINDOW);
+const newAccount = () => registerFreshAccount(call, 'throttle');
 
 function login(email: string, password: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   return call({ method: 'POST', url: '/auth/login', headers, payload: { email, password } }).then((res) => {
-    const c = cookiesOf(res)['__Host-tessera_session'];
+    const c = cookiesOf(res)[SESSION_COOKIE];
     if (c) secrets.add(c);
     return res;
   });
@@ -64,12 +36,7 @@ before(async () => {
   s = await startTestServer({ manualClock: true });
 });
 
-after(async () => {
-  const log = s.logText();
-  await s.dispose();
-  assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
-  for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
-});
+after(() => disposeAndCheckLog(s, secrets));
 
 describe('per account + IP', () => {
   it('10 failures, then 429 rate_limited with Retry-After; the right password is refused too', async () => {

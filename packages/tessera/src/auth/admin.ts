@@ -16,6 +16,8 @@ export interface AdminUser {
   createdAt: string;
   /** ISO 8601, or null while the account is enabled. */
   disabledAt: string | null;
+  /** ISO 8601, or null while the email is not verified. */
+  emailVerifiedAt: string | null;
 }
 
 /** A page of users in id order. */
@@ -33,6 +35,7 @@ const toAdminUser = (u: UserRecord): AdminUser => ({
   email: u.email,
   createdAt: new Date(u.createdAt).toISOString(),
   disabledAt: u.disabledAt === null ? null : new Date(u.disabledAt).toISOString(),
+  emailVerifiedAt: u.emailVerifiedAt === null ? null : new Date(u.emailVerifiedAt).toISOString(),
 });
 
 /** Users in id order, `limit` (1 to 1000, default 100) at a time after `afterId`. */
@@ -91,12 +94,27 @@ export async function enableUser(ctx: AuthContext, userId: string): Promise<bool
  * hold its opaque id, never its email). False for an unknown user.
  */
 export async function deleteUser(ctx: AuthContext, userId: string): Promise<boolean> {
+  if (!(await removeAccount(ctx, userId, { audit: 'user_deleted', reason: 'admin' }))) return false;
+  ctx.options.onEvent({ type: 'user_admin', action: 'deleted', userId });
+  return true;
+}
+
+/**
+ * What deleting an account does, whoever asks (an administrator, or the user after proving
+ * the password): mark it disabled (a racing sign-in then fails, see {@link disableUser}), end
+ * every record and family with a per-user "not before", delete it, and record `audit`.
+ */
+export async function removeAccount(
+  ctx: AuthContext,
+  userId: string,
+  how: { audit: 'user_deleted' | 'account_deleted'; reason: 'admin' | 'account_deleted'; ip?: string },
+): Promise<boolean> {
   const user = await ctx.store.getUserById(userId);
   if (!user) return false;
   if (user.disabledAt === null) await ctx.store.setUserDisabled(userId, ctx.options.clock.nowMs());
-  const ended = await endEverything(ctx, userId);
+  const ended = await endSessions(ctx, { userId, all: true, reason: how.reason, userNotBefore: true });
   if (!(await ctx.store.deleteUser(userId))) return false;
-  await recordAudit(ctx, { type: 'user_deleted', userId, detail: `sessions_ended=${ended.length}` });
-  ctx.options.onEvent({ type: 'user_admin', action: 'deleted', userId });
+  ctx.userCache.delete(userId);
+  await recordAudit(ctx, { type: how.audit, userId, ip: how.ip ?? null, detail: `sessions_ended=${ended.length}` });
   return true;
 }

@@ -7,13 +7,16 @@ import { refusalReason } from '../jwt/refusal.js';
 import type { AuthContext } from './context.js';
 import type { AnonymousReason, AuthResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
-import { isSessionActive, sessionExpiresAt } from './session-records.js';
+import { endExpiredSession, isSessionActive, sessionExpiresAt } from './session-records.js';
 
 /** The request headers `authenticate` reads, as strings. */
 export interface CredentialHeaders {
   authorization?: string | readonly string[] | undefined;
   cookie?: string | readonly string[] | undefined;
 }
+
+/** How long after a store failure cached session checks are not trusted, in milliseconds. */
+const STORE_DOUBT_MS = 5000;
 
 function anonymous(reason: AnonymousReason, credentialSent: boolean, mode?: 'session' | 'jwt'): AuthResult {
   return mode === undefined ? { status: 'anonymous', reason, credentialSent } : { status: 'anonymous', reason, credentialSent, mode };
@@ -92,7 +95,10 @@ export async function authenticateSessionToken(ctx: AuthContext, credential: str
   const now = options.clock.nowMs();
   // A credential checked against the store within the last second skips the read (see
   // RecentCache): the key is the whole credential, and the checks below run on every hit.
-  let found = ctx.sessionCache.get(credential, now);
+  // While the store is in doubt (a call failed in the last few seconds) the cache stands
+  // down, so an outage answers 503 rather than 200 for a credential it cannot check.
+  const storeInDoubt = now - ctx.storeHealth.failedAt < STORE_DOUBT_MS;
+  let found = storeInDoubt ? undefined : ctx.sessionCache.get(credential, now);
   if (found === undefined) {
     const parsed = parseCredential(credential);
     if (!parsed) {
@@ -117,6 +123,7 @@ export async function authenticateSessionToken(ctx: AuthContext, credential: str
   }
   if (!isSessionActive(session, now)) {
     ctx.sessionCache.delete(credential);
+    await endExpiredSession(ctx, session);
     options.onEvent({ type: 'session_validation', outcome: 'expired' });
     return anonymous('expired', true, 'session');
   }

@@ -1,6 +1,8 @@
 import type { CookieNames } from '../http/cookies.js';
 import type { PasswordHasher } from '../password/password-hasher.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
+import type { RequestThrottle } from '../ratelimit/request-throttle.js';
+import type { MailQueue } from '../mail/mail-queue.js';
 import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ResolvedOptions } from '../options.js';
 import type { SessionAndUser, Store, UserRecord } from '../stores/types.js';
@@ -22,8 +24,26 @@ export interface AuthContext {
   readonly refreshDerivationKey: Uint8Array;
   /** Access tokens verified before (see VerifiedTokenCache for the safety rules). */
   readonly tokenCache: VerifiedTokenCache;
+  /** When a store call last failed (ms); cached session checks stand down after it. */
+  readonly storeHealth: { failedAt: number };
   /** Session records (and users) read within the last second, by whole credential. */
   readonly sessionCache: RecentCache<SessionAndUser>;
   /** Users read within the last second, by id (for `/auth/me` in JWT mode). */
   readonly userCache: RecentCache<UserRecord>;
+  /** The account mails' queue; null without a mailer. */
+  readonly mail: MailQueue | null;
+  /** Budgets of the requests that send mail (see request-throttle.ts). */
+  readonly mailBudgets: MailBudgets;
+}
+
+/** The request budgets of the account flows. */
+export interface MailBudgets {
+  /** Password reset requests per account (by email, known or not). */
+  readonly resetPerAccount: RequestThrottle;
+  /** Password reset requests per client IP. */
+  readonly resetPerIp: RequestThrottle;
+  /** Verification mails per account. */
+  readonly verification: RequestThrottle;
+  /** Email change requests per account. */
+  readonly emailChange: RequestThrottle;
 }

@@ -9,28 +9,19 @@ import type { AuthContext } from './context.js';
 import type { ClientInfo, PublicUser, SignInResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { createSessionRecord, endSessions, sessionExpiresAt } from './session-records.js';
+import { normalizeEmail } from './email-address.js';
+import { sendVerification, sendVerificationIfBudget } from './email-verification.js';
+import { queueMail, mailSite } from './account-mail.js';
+import { passwordChangedMail } from '../mail/templates.js';
 
-/** Longest email accepted (RFC 5321 path limit). */
-const EMAIL_MAX_LENGTH = 254;
-
-/** Trims an email and checks its shape; returns the display form and the comparison key. */
-export function normalizeEmail(email: unknown): { email: string; emailNormalized: string } {
-  if (typeof email !== 'string') throw new TesseraError('invalid_request', { message: 'email must be a string.' });
-  const trimmed = email.trim().normalize('NFC');
-  // Deliberately loose: one @, something on each side, no spaces or controls. Deliverability
-  // is for email verification to prove, not a regular expression.
-  if (trimmed.length > EMAIL_MAX_LENGTH || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(trimmed)) {
-    throw new TesseraError('invalid_request', { message: 'email must be a valid email address.' });
-  }
-  return { email: trimmed, emailNormalized: trimmed.toLowerCase() };
-}
-
-function passwordOf(value: unknown, field: string): string {
+/** A password field: a string, NFKC-normalised; `invalid_request` naming `field` otherwise. */
+export function passwordOf(value: unknown, field: string): string {
   if (typeof value !== 'string') throw new TesseraError('invalid_request', { message: `${field} must be a string.` });
   return normalizePassword(value);
 }
 
-async function timedHash<T>(ctx: AuthContext, work: () => Promise<T>): Promise<T> {
+/** Runs a hash or verification, reporting its duration (the `password_hash` event). */
+export async function timedHash<T>(ctx: AuthContext, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
     return await work();
@@ -52,10 +43,13 @@ export async function register(ctx: AuthContext, input: { email: unknown; passwo
     passwordHash: await timedHash(ctx, () => ctx.hasher.hash(password)),
     createdAt: ctx.options.clock.nowMs(),
     disabledAt: null,
+    emailVerifiedAt: null,
   };
   await ctx.store.createUser(user);
   ctx.options.onEvent({ type: 'sign_up', userId: user.id });
   await recordAudit(ctx, { type: 'sign_up', userId: user.id, ip: client?.ip });
+  // A sign-up discloses nothing by mailing: the 201 (or 409) already said the address is taken.
+  await sendVerification(ctx, user);
   return toPublicUser(user);
 }
 
@@ -68,7 +62,7 @@ export async function verifyPassword(ctx: AuthContext, input: { email: unknown; 
   const { emailNormalized } = normalizeEmail(input.email);
   const password = passwordOf(input.password, 'password');
   try {
-    await ctx.throttle.check(emailNormalized, client.ip);
+    await ctx.throttle.admit(emailNormalized, client.ip);
   } catch (error) {
     ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'rate_limited', ip: client.ip });
     ctx.options.onEvent({ type: 'rate_limited' });
@@ -79,7 +73,6 @@ export async function verifyPassword(ctx: AuthContext, input: { email: unknown; 
     ? await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, password))
     : await timedHash(ctx, () => ctx.hasher.burn(password)).then(() => false);
   if (!user || !ok) {
-    await ctx.throttle.recordFailure(emailNormalized, client.ip);
     ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'invalid_credentials', ip: client.ip });
     // One entry whether or not the email names an account (the same work either way); never
     // the email itself, nor anything of the password.
@@ -97,7 +90,30 @@ export async function verifyPassword(ctx: AuthContext, input: { email: unknown; 
     await ctx.store.updatePasswordHash(user.id, passwordHash);
     user.passwordHash = passwordHash;
   }
+  if (ctx.options.requireVerifiedEmail && user.emailVerifiedAt === null) {
+    // Like a disabled account, disclosed only to whoever proved the password. The refusal
+    // carries a fresh link, so an account created before the policy (or whose mail was lost)
+    // is never stuck: signing in is how to ask for one.
+    await sendVerificationIfBudget(ctx, user);
+    ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'unverified', userId: user.id, ip: client.ip });
+    await recordAudit(ctx, { type: 'sign_in_failed', userId: user.id, ip: client.ip, detail: `mode=${mode} reason=email_unverified` });
+    throw new TesseraError('forbidden', { message: 'Verify your email address first: a link has been sent to it.' });
+  }
   return user;
+}
+
+/**
+ * Proves the current password of a signed-in user before a sensitive change (email, account
+ * deletion): a stolen session must not become a password oracle, so failures count against the
+ * sign-in throttle of the account and address, and a throttled caller gets 429.
+ */
+export async function reauthenticate(ctx: AuthContext, user: UserRecord, currentPassword: unknown, client: ClientInfo): Promise<void> {
+  const password = passwordOf(currentPassword, 'currentPassword');
+  await ctx.throttle.admit(user.emailNormalized, client.ip);
+  if (!(await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, password)))) {
+    throw new TesseraError('invalid_credentials', { message: 'The current password is incorrect.' });
+  }
+  await ctx.throttle.recordSuccess(user.emailNormalized, client.ip);
 }
 
 async function refuseDisabled(ctx: AuthContext, userId: string, mode: AuthMode, client: ClientInfo): Promise<never> {
@@ -146,21 +162,18 @@ export async function changePassword(
 ): Promise<SignInResult> {
   const user = await ctx.store.getUserById(input.userId);
   if (!user || user.disabledAt !== null) throw new TesseraError('unauthorized');
-  const current = passwordOf(input.currentPassword, 'currentPassword');
+  passwordOf(input.currentPassword, 'currentPassword');
   const next = passwordOf(input.newPassword, 'newPassword');
-  // A stolen session must not become a password oracle: wrong current passwords count
-  // against the same throttle as sign-in failures.
-  await ctx.throttle.check(user.emailNormalized, client.ip);
-  if (!(await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, current)))) {
-    await ctx.throttle.recordFailure(user.emailNormalized, client.ip);
-    throw new TesseraError('invalid_credentials', { message: 'The current password is incorrect.' });
-  }
-  await ctx.throttle.recordSuccess(user.emailNormalized, client.ip);
+  await reauthenticate(ctx, user, input.currentPassword, client);
   checkPasswordPolicy(next, { minLength: ctx.options.passwordMinLength, email: user.email });
   const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(next));
   await ctx.store.updatePasswordHash(user.id, passwordHash);
   const ended = await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed' });
+  // A pending reset link would undo the change: it dies with the old password.
+  await ctx.store.deleteAccountTokens(user.id, ['password_reset']);
   ctx.options.onEvent({ type: 'password_changed', userId: user.id });
+  const at = new Date(ctx.options.clock.nowMs());
+  queueMail(ctx, 'password_changed', () => passwordChangedMail({ ...mailSite(ctx), to: user.email, at, sessionsEnded: false }));
   const result = await startSession(ctx, { ...user, passwordHash }, input.mode, client);
   await recordAudit(ctx, {
     type: 'password_changed', userId: user.id, sessionId: result.mode === 'session' ? result.session.id : result.sessionId,

@@ -12,11 +12,14 @@ export type StoreObserver = (op: string, seconds: number, ok: boolean) => void;
  * With an `observe` callback every call is also timed (two `performance.now()` reads, so the
  * request path pays well under a microsecond); a deliberate TesseraError counts as answered.
  */
-export function guardStore(store: Store, retryAfterSeconds = 1, observe?: StoreObserver): Store {
+export function guardStore(store: Store, retryAfterSeconds = 1, observe?: StoreObserver, onFailure?: () => void): Store {
   const guarded = {} as Record<string, unknown>;
   const target = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const translate = (error: unknown): TesseraError =>
-    error instanceof TesseraError ? error : new TesseraError('unavailable', { retryAfterSeconds, cause: error });
+  const translate = (error: unknown): TesseraError => {
+    if (error instanceof TesseraError) return error;
+    onFailure?.();
+    return new TesseraError('unavailable', { retryAfterSeconds, cause: error });
+  };
   for (const key of methodNames(store)) {
     // Looked up at call time, so a store whose methods are replaced (instrumented) stays guarded.
     guarded[key] = observe

@@ -42,14 +42,38 @@ export class KeyManager {
   /** Loads the keys; creates one for the configured algorithm if none can sign now. */
   async load(): Promise<void> {
     await this.reload();
-    const now = this.#options.clock.nowMs();
-    const canSign = this.#records.some((k) => k.alg === this.#options.jwtAlgorithm && k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now));
-    if (!canSign) {
-      // The first key of a deployment signs at once: there are no verifiers to warn yet.
-      const key = await generateSigningKey(this.#options.jwtAlgorithm, now);
-      await this.#options.store.insertSigningKey({ ...key, activatesAt: now });
-      await this.reload();
+    const { store, clock } = this.#options;
+    // Instances of a new deployment may start together: only the holder of the rotation lease
+    // creates the first key, the others wait for it (else each would sign with a key of its
+    // own that its peers do not know yet).
+    for (let attempt = 0; !this.#canSign(); attempt++) {
+      if (attempt >= 100) throw new TesseraError('unavailable', { message: 'No signing key could be created or loaded.' });
+      const now = clock.nowMs();
+      if (await store.tryAcquireLease(ROTATION_LEASE, this.#instanceId, now, now + ROTATION_LEASE_MS)) {
+        try {
+          await this.reload();
+          if (!this.#canSign()) {
+            // The first key of a deployment signs at once: there are no verifiers to warn yet.
+            const key = await generateSigningKey(this.#options.jwtAlgorithm, now);
+            await store.insertSigningKey({ ...key, activatesAt: now });
+            await this.reload();
+          }
+        } finally {
+          await store.releaseLease(ROTATION_LEASE, this.#instanceId).catch(() => {});
+        }
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await this.reload();
+      }
     }
+    // The unknown-kid cooldown starts with the first unknown kid, not at start-up.
+    this.#lastReloadAt = 0;
+  }
+
+  /** True when a key of the configured algorithm can sign now. */
+  #canSign(): boolean {
+    const now = this.#options.clock.nowMs();
+    return this.#records.some((k) => k.alg === this.#options.jwtAlgorithm && k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now));
   }
 
   /** Re-reads the keys from the store (after a rotation elsewhere, or an unknown kid). Concurrent calls share one read. */

@@ -5,6 +5,8 @@ export interface PublicUser {
   id: string;
   email: string;
   createdAt: string;
+  /** When the email was verified (ISO 8601), or null while it is not. */
+  emailVerifiedAt: string | null;
 }
 
 /** A session record as the API shows it (`GET /auth/sessions`). */
@@ -73,6 +75,11 @@ export type AuthResult =
     };
 
 /** Converts a stored user to its public form. */
-export function toPublicUser(user: { id: string; email: string; createdAt: number }): PublicUser {
-  return { id: user.id, email: user.email, createdAt: new Date(user.createdAt).toISOString() };
+export function toPublicUser(user: { id: string; email: string; createdAt: number; emailVerifiedAt: number | null }): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    createdAt: new Date(user.createdAt).toISOString(),
+    emailVerifiedAt: user.emailVerifiedAt === null ? null : new Date(user.emailVerifiedAt).toISOString(),
+  };
 }

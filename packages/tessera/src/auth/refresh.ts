@@ -5,7 +5,7 @@ import { issueTokenPair } from './access-tokens.js';
 import type { AuthContext } from './context.js';
 import { recordAudit } from './audit.js';
 import type { ClientInfo, TokenPair } from './public-types.js';
-import { endSessions, isSessionActive } from './session-records.js';
+import { endExpiredSession, endSessions, isSessionActive } from './session-records.js';
 
 /** How far back a presented refresh token is traced to tell reuse from a forgery. */
 const MAX_REUSE_TRACE = 100_000;
@@ -35,6 +35,8 @@ export async function refreshTokens(ctx: AuthContext, refreshToken: string, clie
     const { session, user } = found;
     const now = options.clock.nowMs();
     if (!isSessionActive(session, now) || user.disabledAt !== null) {
+      // An expired family is ended for good: a clock that goes back must not revive it.
+      if (session.revokedAt === null && user.disabledAt === null) await endExpiredSession(ctx, session);
       options.onEvent({ type: 'refresh', outcome: 'invalid' });
       throw refused();
     }

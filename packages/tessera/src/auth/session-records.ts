@@ -1,5 +1,5 @@
 import { formatCredential, generateId, generateSecret, hashSecret } from '../crypto/tokens.js';
-import type { AuthMode, RevocationEntry, RevocationReason, SessionRecord } from '../stores/types.js';
+import type { AuthMode, NewRevocation, RevocationEntry, RevocationReason, SessionRecord } from '../stores/types.js';
 import type { AuthContext } from './context.js';
 import type { ClientInfo } from './public-types.js';
 import { describeDevice } from '../http/user-agent.js';
@@ -48,19 +48,49 @@ export function isSessionActive(record: SessionRecord, now: number): boolean {
 }
 
 /**
+ * Makes "this record has expired" durable: the record is ended as of just before its expiry
+ * (so the store's "active" test still matches it). Expiry is otherwise decided per request
+ * from the clock, and a clock that goes back would bring an expired session back to life.
+ * One write, once per expired record.
+ */
+export async function endExpiredSession(ctx: AuthContext, session: SessionRecord): Promise<void> {
+  await endSessions(ctx, { userId: session.userId, sessionIds: [session.id], reason: 'expired', at: sessionExpiresAt(session) - 1 });
+}
+
+/**
+ * A sign-out that names records already ended may be the retry of one that timed out after
+ * the store did the work but before the feed got the entry (Redis paused: the script ran
+ * when it resumed, the client had already given up). Access tokens naming such a record would
+ * then live on elsewhere until they expire. So the feed entry is written again for every
+ * named record of this user that is ended but still within its tokens' lifetime; a duplicate
+ * entry is harmless. Rare path: it costs one read per such id.
+ */
+async function reassertEnded(ctx: AuthContext, userId: string, ids: readonly string[], at: number, expiresAt: number): Promise<RevocationEntry[]> {
+  const entries: NewRevocation[] = [];
+  for (const id of ids) {
+    const found = await ctx.store.getSessionAndUser(id);
+    if (found && found.session.userId === userId && found.session.revokedAt !== null) {
+      entries.push({ kind: 'session', subject: id, at, expiresAt });
+    }
+  }
+  return entries.length > 0 ? ctx.store.appendRevocations(entries) : [];
+}
+
+/**
  * Ends session records durably and in this instance's revocation view at once. The feed
  * entries live as long as an access token naming the record could (TTL + clock tolerance).
  */
 export async function endSessions(
   ctx: AuthContext,
-  request: { userId: string; sessionIds?: readonly string[]; all?: boolean; exceptSessionId?: string; reason: RevocationReason; userNotBefore?: boolean },
+  request: { userId: string; sessionIds?: readonly string[]; all?: boolean; exceptSessionId?: string; reason: RevocationReason; userNotBefore?: boolean; at?: number },
 ): Promise<string[]> {
   const { clock, accessTokenTtlSeconds, clockToleranceSeconds } = ctx.options;
-  const at = clock.nowMs();
+  const at = request.at ?? clock.nowMs();
   const feedExpiresAt = at + (accessTokenTtlSeconds + clockToleranceSeconds) * 1000;
   const ended = await ctx.store.endSessions({ ...request, at, feedExpiresAt });
   const entries: RevocationEntry[] = ended.map((id) => ({ seq: 0, kind: 'session' as const, subject: id, at, expiresAt: feedExpiresAt }));
   if (request.userNotBefore) entries.push({ seq: 0, kind: 'user', subject: request.userId, at, expiresAt: feedExpiresAt });
+  if (!request.all && request.sessionIds) entries.push(...(await reassertEnded(ctx, request.userId, request.sessionIds.filter((id) => !ended.includes(id)), at, feedExpiresAt)));
   ctx.view.apply(entries);
   // The revocation is durable already; the bus only makes other instances learn it sooner, so
   // a failed publish must not fail the sign-out (their catch-up will find it).

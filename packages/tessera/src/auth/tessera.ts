@@ -1,122 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.js';
 import { TesseraError } from '../errors.js';
-import type { CookieNames } from '../http/cookies.js';
 import { clearedCookies, cookieNames } from '../http/cookies.js';
 import { createArgon2Hasher } from '../password/password-hasher.js';
 import { describePasswordPolicy } from '../password/password-policy.js';
 import { createLoginThrottle } from '../ratelimit/login-throttle.js';
+import { createRequestThrottle } from '../ratelimit/request-throttle.js';
+import { createMailQueue } from '../mail/mail-queue.js';
 import { RevocationView } from '../revocation/revocation-view.js';
 import type { TesseraOptions, ResolvedOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
-import type { AuthMode, RevocationEntry, SessionAndUser, UserRecord } from '../stores/types.js';
-import type { UserPage } from './admin.js';
+import type { AuthMode, SessionAndUser, UserRecord } from '../stores/types.js';
 import { deleteUser, disableUser, enableUser, listUsers } from './admin.js';
-import type { AuditListQuery, AuditPage } from './audit.js';
 import { listAudit, recordAudit } from './audit.js';
-import type { CredentialHeaders } from './authenticate.js';
 import { authenticate } from './authenticate.js';
-import type { AuthContext } from './context.js';
+import type { AuthContext, MailBudgets } from './context.js';
+import { deleteOwnAccount } from './account-deletion.js';
+import { confirmEmailChange, requestEmailChange } from './email-change.js';
+import { resendVerification, verifyEmail } from './email-verification.js';
+import { confirmPasswordReset, requestPasswordReset } from './password-reset.js';
 import { changePassword, register, startSession, verifyPassword } from './credentials.js';
 import { guardStore, storeKind } from './guarded-store.js';
 import { KeyManager } from './key-manager.js';
 import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import { RecentCache } from '../recent-cache.js';
-import type { AuthResult, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { refreshTokens } from './refresh.js';
 import { endAllSessions, endSession, listSessions, signOutWithRefreshToken } from './session-management.js';
+import type { Tessera } from './tessera-api.js';
 
-/**
- * The Tessera auth service: sign-up, sign-in in either mode, authentication of requests,
- * refresh, sign-out and session management. Framework-free: it takes strings and returns
- * values; the adapters (Fastify, Express, web) turn those into HTTP.
- */
-export interface Tessera {
-  readonly options: ResolvedOptions;
-  readonly cookieNames: CookieNames;
-  /** Creates an account. `client` (optional) is recorded in the audit log. */
-  register(input: { email: unknown; password: unknown }, client?: ClientInfo): Promise<PublicUser>;
-  /** Checks the password and starts a session record in `mode`. */
-  signIn(input: { email: unknown; password: unknown; mode?: unknown }, client: ClientInfo): Promise<SignInResult>;
-  /** Who sent these headers: a value, never an exception for a bad credential. Store outage: throws `unavailable`. */
-  authenticate(headers: CredentialHeaders): Promise<AuthResult>;
-  /** Rotates a refresh token. `client` is recorded if reuse is detected. */
-  refresh(refreshToken: unknown, client?: ClientInfo): Promise<TokenPair>;
-  /** Ends the session record named by a refresh token (`invalid_grant` when it names none). */
-  signOutWithRefreshToken(refreshToken: unknown, client?: ClientInfo): Promise<void>;
-  /** Ends one session record of a user. Returns false when the user has no such active record. */
-  endSession(userId: string, sessionId: string, reason?: 'logout' | 'ended_by_user' | 'admin', client?: ClientInfo): Promise<boolean>;
-  /** Ends every session record and token family of a user. Returns how many records were active. */
-  endAllSessions(userId: string, reason?: 'logout_all' | 'admin', client?: ClientInfo): Promise<number>;
-  /** The user's active session records, both modes. */
-  listSessions(userId: string, currentSessionId?: string): Promise<PublicSession[]>;
-  /** Changes the password; other records end; the caller gets a fresh credential. */
-  changePassword(input: { userId: string; mode: AuthMode; currentPassword: unknown; newPassword: unknown }, client: ClientInfo): Promise<SignInResult>;
-  /** The user by id, or null. */
-  getUser(userId: string): Promise<PublicUser | null>;
-  /**
-   * Administration: users in id order, a page at a time (`limit` 1 to 1000, default 100).
-   *
-   * @example
-   * ```ts
-   * for (let page = await auth.listUsers(); ; page = await auth.listUsers({ afterId: page.next })) {
-   *   for (const user of page.users) console.log(user.id, user.email, user.disabledAt)
-   *   if (page.next === null) break
-   * }
-   * ```
-   */
-  listUsers(query?: { afterId?: string; limit?: number }): Promise<UserPage>;
-  /**
-   * Administration: disables an account and ends every session record and token family it
-   * holds; its cookies and access tokens are refused from the next request on, on every
-   * instance. False for an unknown user.
-   */
-  disableUser(userId: string): Promise<boolean>;
-  /** Administration: lets a disabled account sign in again. False for an unknown user. */
-  enableUser(userId: string): Promise<boolean>;
-  /**
-   * Administration: ends everything (as `disableUser`), then deletes the account and its
-   * records; the email becomes free. Audit entries stay. False for an unknown user.
-   */
-  deleteUser(userId: string): Promise<boolean>;
-  /**
-   * The audit log, newest first: one user's entries (`userId`) or everyone's, `limit` (1 to
-   * 1000, default 50) at a time before `beforeSeq`.
-   *
-   * @example
-   * ```ts
-   * const { entries, next } = await auth.listAudit({ userId, limit: 20 })
-   * const older = next === null ? [] : (await auth.listAudit({ userId, beforeSeq: next })).entries
-   * ```
-   */
-  listAudit(query?: AuditListQuery): Promise<AuditPage>;
-  /** Session records active now, every user and mode (for a gauge: not cheap on Redis). */
-  countActiveSessions(): Promise<number>;
-  /** Seconds since this instance's revocation view last caught up with the durable feed. */
-  revocationLagSeconds(): number;
-  /** The public JWKS document. */
-  jwks(): { keys: object[] };
-  /** Rotates the signing key (publish first, sign after the lead time). */
-  rotateKeys(options?: { dryRun?: boolean }): Promise<{ kid: string; activatesAt: string }>;
-  /** Reloads keys and catches up on revocations (after a change made by another process). */
-  refreshState(): Promise<void>;
-  /** Throws when the store cannot serve. */
-  ready(): Promise<void>;
-  /** `Set-Cookie` values that clear both credentials. */
-  clearCookies(): string[];
-  /** What the password policy asks, for forms. */
-  passwordPolicy(): ReturnType<typeof describePasswordPolicy>;
-  /**
-   * The durable revocation feed after `cursor` (for other services' verifiers). Entries are
-   * in feed order; pass the returned `cursor` next time.
-   */
-  revocationsSince(cursor: number, limit?: number): Promise<{ entries: RevocationEntry[]; cursor: number }>;
-  /** Deletes expired rows now (it also happens every `purgeIntervalMs`). Returns rows removed. */
-  purgeExpired(): Promise<number>;
-  /** Stops timers; does not close the store (its owner does). */
-  close(): Promise<void>;
-}
+export type { Tessera };
 
 const MODES: readonly AuthMode[] = ['session', 'jwt'];
 
@@ -142,7 +55,12 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   const observe = input.onEvent
     ? (op: string, seconds: number, ok: boolean) => resolved.onEvent({ type: 'store_operation', store: kind, op, seconds, ok })
     : undefined;
-  const options: ResolvedOptions = Object.freeze({ ...resolved, store: guardStore(resolved.store, 1, observe) });
+  // When the store last failed: while it is in doubt, cached session checks are not used.
+  const storeHealth = { failedAt: Number.NEGATIVE_INFINITY };
+  const options: ResolvedOptions = Object.freeze({
+    ...resolved,
+    store: guardStore(resolved.store, 1, observe, () => { storeHealth.failedAt = resolved.clock.nowMs(); }),
+  });
   const store = options.store;
   const view = new RevocationView(store, options.clock);
   const tokenCache = new VerifiedTokenCache(options.tokenCacheSize);
@@ -153,6 +71,16 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
   const derivationKey = decodeBase64url(await store.getOrCreateSecret('refresh_derivation_key', encodeBase64url(randomBytes(32))));
   if (!derivationKey || derivationKey.length < 32) throw new TesseraError('internal_error', { message: 'The stored refresh derivation key is malformed.' });
   const names = cookieNames(options.cookieSecure);
+  const budget = (name: string, max: number) => createRequestThrottle({ store, clock: options.clock, name, max, windowSeconds: 3600 });
+  const mailBudgets: MailBudgets = {
+    resetPerAccount: budget('password-reset/account', options.accountMailsPerHour),
+    resetPerIp: budget('password-reset/ip', options.passwordResetsPerIpPerHour),
+    verification: budget('verification/account', options.accountMailsPerHour),
+    emailChange: budget('email-change/account', options.accountMailsPerHour),
+  };
+  const mail = options.mailer
+    ? createMailQueue({ mailer: options.mailer, onOutcome: (outcome) => options.onEvent({ type: 'mail', ...outcome }) })
+    : null;
   const ctx: AuthContext = {
     options,
     store,
@@ -164,7 +92,10 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     refreshDerivationKey: derivationKey,
     tokenCache,
     sessionCache: new RecentCache<SessionAndUser>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
+    storeHealth,
     userCache: new RecentCache<UserRecord>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
+    mail,
+    mailBudgets,
   };
   view.start(options.revocationCatchUpIntervalMs, () => {
     // A failed catch-up is retried on the next tick; the lag shows in /readyz and metrics.
@@ -232,6 +163,14 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     enableUser: (userId) => enableUser(ctx, userId),
     deleteUser: (userId) => deleteUser(ctx, userId),
     listAudit: (query) => listAudit(ctx, query),
+    verifyEmail: (token, client) => verifyEmail(ctx, token, client),
+    resendVerification: (userId) => resendVerification(ctx, userId),
+    requestPasswordReset: (email, client) => requestPasswordReset(ctx, email, client),
+    confirmPasswordReset: (i, client) => confirmPasswordReset(ctx, i, client),
+    requestEmailChange: (i, client) => requestEmailChange(ctx, i, client),
+    confirmEmailChange: (token, client) => confirmEmailChange(ctx, token, client),
+    deleteAccount: (i, client) => deleteOwnAccount(ctx, i, client),
+    flushMail: () => mail?.idle() ?? Promise.resolve(),
     countActiveSessions: () => store.countActiveSessions(options.clock.nowMs()),
     revocationLagSeconds: () => Math.max(0, (options.clock.nowMs() - view.lastSyncAt) / 1000),
     jwks: () => keys.ring.jwks(options.clock.nowMs()),
@@ -257,6 +196,11 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
       clearInterval(purgeTimer);
       clearInterval(keyTimer);
       await unsubscribe?.();
+      if (mail) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([mail.idle(), new Promise((resolve) => { timer = setTimeout(resolve, 5000); })]);
+        clearTimeout(timer);
+      }
     },
   };
 }

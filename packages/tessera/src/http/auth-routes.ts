@@ -1,12 +1,15 @@
 import type { Tessera } from '../auth/tessera.js';
-import type { AuthResult, ClientInfo, SignInResult } from '../auth/public-types.js';
+import type { SignInResult } from '../auth/public-types.js';
 import { TesseraError } from '../errors.js';
 import { readCookie } from './cookies.js';
 import type { HttpRequestInfo, HttpResponse } from './http-types.js';
 import { bearerChallenge, errorResponse } from './error-response.js';
-import { assertSameOrigin, originOf } from './request-origin.js';
 import { AUTH_QUERY_SCHEMAS, AUTH_ROUTE_SCHEMAS } from './route-schemas.js';
 import { validateBody, validateQuery } from './body-validator.js';
+import { ACCOUNT_ROUTES } from './account-routes.js';
+import { body, checkOrigin, clientOf, json, noContent, queryValue, requireAuth } from './route-kit.js';
+
+export { checkOrigin };
 
 /** One route of the auth API, framework-free. */
 export interface AuthRoute {
@@ -18,55 +21,6 @@ export interface AuthRoute {
   /** JSON schema of the query string (string values); a route without one ignores the query. */
   querySchema?: object;
   handle(auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse>;
-}
-
-function header(request: HttpRequestInfo, name: string): string | undefined {
-  const v = request.headers[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function clientOf(request: HttpRequestInfo): ClientInfo {
-  return { ip: request.ip, userAgent: header(request, 'user-agent') };
-}
-
-function json(status: number, body: unknown, setCookies: string[] = []): HttpResponse {
-  const headers: Record<string, string | string[]> = { 'cache-control': 'no-store' };
-  if (setCookies.length > 0) headers['set-cookie'] = setCookies;
-  return { status, headers, body };
-}
-
-function noContent(setCookies: string[] = []): HttpResponse {
-  const r = json(204, undefined, setCookies);
-  delete r.body;
-  return r;
-}
-
-/** Refuses cross-site state-changing requests (see request-origin.ts). */
-export function checkOrigin(auth: Tessera, request: HttpRequestInfo): void {
-  assertSameOrigin({
-    method: request.method,
-    origin: header(request, 'origin'),
-    secFetchSite: header(request, 'sec-fetch-site'),
-    ownOrigin: originOf(request.protocol, header(request, 'host')),
-    trustedOrigins: [...auth.options.trustedOrigins, new URL(auth.options.issuer).origin],
-  });
-}
-
-function body(request: HttpRequestInfo): Record<string, unknown> {
-  const b = request.body;
-  if (b === undefined || b === null || b === '') return {};
-  if (typeof b !== 'object' || Array.isArray(b)) throw new TesseraError('invalid_request', { message: 'The body must be a JSON object.' });
-  return b as Record<string, unknown>;
-}
-
-/** Authenticates; throws 401 when anonymous. Checks the origin when the cookie carried it. */
-async function requireAuth(auth: Tessera, request: HttpRequestInfo): Promise<Extract<AuthResult, { status: 'authenticated' }>> {
-  const result = await auth.authenticate({ authorization: request.headers.authorization, cookie: request.headers.cookie });
-  if (result.status === 'anonymous') {
-    const e = new TesseraError(result.reason === 'expired' && result.mode === 'jwt' ? 'token_expired' : 'unauthorized');
-    throw Object.assign(e, { credentialSent: result.credentialSent });
-  }
-  return result;
 }
 
 function signInBody(result: SignInResult): { status: number; body: unknown; cookies: string[] } {
@@ -82,11 +36,6 @@ const q = AUTH_QUERY_SCHEMAS;
 
 /** Entries per page of `GET /audit` when the query does not say. */
 const AUDIT_PAGE_DEFAULT = 50;
-
-function queryValue(request: HttpRequestInfo, name: string): string | undefined {
-  const v = request.query?.[name];
-  return typeof v === 'string' ? v : undefined;
-}
 
 /** The auth API of the spec, as framework-free routes. */
 export const AUTH_ROUTES: readonly AuthRoute[] = [
@@ -199,6 +148,8 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
       return json(200, { entries, next: page.next });
     },
   },
+  // Email verification, password reset, email change, account deletion.
+  ...ACCOUNT_ROUTES,
 ];
 
 /** True when the request carries the session or the refresh cookie (an ambient credential). */

@@ -1,7 +1,7 @@
 import type { AuthResult } from '../auth/public-types.js';
 import type { Tessera } from '../auth/tessera.js';
 import { TesseraError } from '../errors.js';
-import { checkOrigin } from './auth-routes.js';
+import { checkOrigin } from './route-kit.js';
 import { errorResponse } from './error-response.js';
 import type { HttpRequestInfo, HttpResponse } from './http-types.js';
 

@@ -27,6 +27,26 @@ export const AUTH_ROUTE_SCHEMAS = {
     properties: { currentPassword: password, newPassword: password },
   },
   empty: { type: 'object', additionalProperties: false, properties: {} },
+  verifyEmail: {
+    type: 'object', required: ['token'], additionalProperties: false, properties: { token: opaqueToken },
+  },
+  passwordReset: {
+    type: 'object', required: ['email'], additionalProperties: false, properties: { email },
+  },
+  passwordResetConfirm: {
+    type: 'object', required: ['token', 'newPassword'], additionalProperties: false,
+    properties: { token: opaqueToken, newPassword: password },
+  },
+  emailChange: {
+    type: 'object', required: ['newEmail', 'currentPassword'], additionalProperties: false,
+    properties: { newEmail: email, currentPassword: password },
+  },
+  emailConfirm: {
+    type: 'object', required: ['token'], additionalProperties: false, properties: { token: opaqueToken },
+  },
+  deleteAccount: {
+    type: 'object', required: ['currentPassword'], additionalProperties: false, properties: { currentPassword: password },
+  },
 } as const;
 
 /**

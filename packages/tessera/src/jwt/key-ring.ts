@@ -143,6 +143,11 @@ export class KeyRing {
       const { activatesAt, retiresAt } = entry.times;
       if (activatesAt <= nowMs && (retiresAt === null || retiresAt > nowMs)) return entry.signing;
     }
+    // The clock went back before every key's activation: keep signing with the newest key
+    // not retired. It is ours and was published long ago (the lead only protects verifiers'
+    // caches); refusing every sign-in until the clock catches up protects no one.
+    const fallback = this.#newestFirst.find((entry) => entry.times.retiresAt === null);
+    if (fallback) return fallback.signing;
     throw new TesseraError('unavailable', { cause: new Error('No signing key is active.') });
   }
 
@@ -165,8 +170,10 @@ export class KeyRing {
   jwks(nowMs: number): Jwks {
     const keys: PublicJwk[] = [];
     for (const entry of this.#newestFirst) {
-      const { createdAt, expiresAt } = entry.times;
-      if (entry.publicJwk !== null && createdAt <= nowMs && (expiresAt === null || expiresAt > nowMs)) {
+      const { expiresAt } = entry.times;
+      // Every stored, unexpired key is published, whatever its createdAt: publishing one of our
+      // keys early is harmless, and a clock that went back must not empty the JWKS.
+      if (entry.publicJwk !== null && (expiresAt === null || expiresAt > nowMs)) {
         keys.push(entry.publicJwk);
       }
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
-import type { Store } from '../stores/types.js';
+import type { FailureCount, Store } from '../stores/types.js';
 
 /**
  * Sign-in throttling, two layers (OWASP Authentication Cheat Sheet; NIST SP 800-63B-4
@@ -43,6 +43,12 @@ export interface LoginThrottleOptions {
 
 /** The sign-in throttle. `emailNormalized` is the trimmed, lower-cased email. */
 export interface LoginThrottle {
+  /**
+   * Admits one attempt, counting it as a failure until `recordSuccess` clears the count;
+   * throws `rate_limited` (the attempt must not go on) when it is over a limit. Atomic per
+   * attempt, so a concurrent burst is held to the limit. Use instead of check + recordFailure.
+   */
+  admit(emailNormalized: string, ip: string): Promise<void>;
   /**
    * Throws `TesseraError('rate_limited', { retryAfterSeconds })` when a sign-in for this
    * account from this IP must not be attempted now. Call it before verifying the password.
@@ -107,24 +113,44 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   const retentionMs = positiveInteger('accountRetentionSeconds', options.accountRetentionSeconds ?? 30 * DAY_SECONDS) * 1000;
   if (retentionMs < windowMs) throw new RangeError('accountRetentionSeconds must be ≥ windowSeconds');
 
+  /** Throws `rate_limited` when either count has reached its limit (`allowed` more may pass). */
+  const refuseIfOver = (pair: FailureCount, account: FailureCount, now: number, allowed: number): void => {
+    let retryAfterSeconds = 0;
+    if (pair.count > maxPair - allowed) {
+      // The window slides: one more attempt is allowed once the oldest counted failure
+      // leaves it. Never announce 0, which would invite an immediate, refused retry.
+      const oldestAt = pair.oldestAt ?? now;
+      retryAfterSeconds = Math.max(1, Math.ceil((oldestAt + windowMs - now) / 1000));
+    }
+    if (account.count > maxAccount - allowed) retryAfterSeconds = Math.max(retryAfterSeconds, lockRetryAfter);
+    if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
+  };
+
+  const check = async (emailNormalized: string, ip: string): Promise<void> => {
+    const now = clock.nowMs();
+    const [pair, account] = await Promise.all([
+      store.countLoginFailures(accountIpThrottleKey(emailNormalized, ip), now - windowMs + 1),
+      store.countLoginFailures(accountThrottleKey(emailNormalized), now - retentionMs),
+    ]);
+    refuseIfOver(pair, account, now, 1);
+  };
+
   return {
-    async check(emailNormalized, ip) {
+    check,
+
+    async admit(emailNormalized, ip) {
+      // Over the limit already: refuse without counting, so hammering after a 429 does not
+      // keep the window open.
+      await check(emailNormalized, ip);
+      // Count this attempt BEFORE the password is checked: concurrent attempts then see each
+      // other, and a burst cannot all pass the limit while their hashes are computed. A
+      // success clears the count (recordSuccess), so only failures remain counted.
       const now = clock.nowMs();
       const [pair, account] = await Promise.all([
-        store.countLoginFailures(accountIpThrottleKey(emailNormalized, ip), now - windowMs + 1),
-        store.countLoginFailures(accountThrottleKey(emailNormalized), now - retentionMs),
+        store.addLoginFailure(accountIpThrottleKey(emailNormalized, ip), now, now - windowMs + 1, now + windowMs),
+        store.addLoginFailure(accountThrottleKey(emailNormalized), now, now - retentionMs, now + retentionMs),
       ]);
-      let retryAfterSeconds = 0;
-      if (pair.count >= maxPair) {
-        // The window slides: one more attempt is allowed once the oldest counted failure
-        // leaves it. Never announce 0, which would invite an immediate, refused retry.
-        const oldestAt = pair.oldestAt ?? now;
-        retryAfterSeconds = Math.max(1, Math.ceil((oldestAt + windowMs - now) / 1000));
-      }
-      if (account.count >= maxAccount) {
-        retryAfterSeconds = Math.max(retryAfterSeconds, lockRetryAfter);
-      }
-      if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
+      refuseIfOver(pair, account, now, 0);
     },
 
     async recordFailure(emailNormalized, ip) {

@@ -1,11 +1,16 @@
 import { TesseraError } from '../errors.js';
+import { MemoryAccountTables } from './memory-account.js';
 import type {
+  AccountTokenPurpose,
+  AccountTokenRecord,
   AuditEntry,
   AuditQuery,
   EndSessionsRequest,
   FailureCount,
   NewAuditEntry,
+  NewOutboxMail,
   NewRevocation,
+  OutboxMail,
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
@@ -28,7 +33,9 @@ const copyUser = (u: UserRecord): UserRecord => ({
   passwordHash: u.passwordHash,
   createdAt: u.createdAt,
   disabledAt: u.disabledAt,
+  emailVerifiedAt: u.emailVerifiedAt,
 });
+
 
 const copySession = (s: SessionRecord): SessionRecord => ({
   id: s.id,
@@ -92,6 +99,7 @@ export class MemoryStore implements Store {
   readonly #secrets = new Map<string, string>();
   /** In `seq` order; never purged. */
   readonly #audit: AuditEntry[] = [];
+  readonly #account = new MemoryAccountTables();
 
   /** Throws once the store is closed, as a closed database connection does. */
   #open(): void {
@@ -162,7 +170,62 @@ export class MemoryStore implements Store {
     this.#emails.delete(user.emailNormalized);
     // The SQL stores' ON DELETE CASCADE.
     for (const [id, s] of this.#sessions) if (s.userId === userId) this.#sessions.delete(id);
+    this.#account.deleteTokens(userId, null);
     return true;
+  }
+
+  async updateUserEmail(userId: string, email: string, emailNormalized: string, emailVerifiedAt: number | null): Promise<boolean> {
+    this.#open();
+    const user = this.#users.get(userId);
+    if (!user) return false;
+    const holder = this.#emails.get(emailNormalized);
+    if (holder !== undefined && holder !== userId) throw new TesseraError('email_taken');
+    this.#emails.delete(user.emailNormalized);
+    this.#emails.set(emailNormalized, userId);
+    user.email = email;
+    user.emailNormalized = emailNormalized;
+    user.emailVerifiedAt = emailVerifiedAt;
+    return true;
+  }
+
+  async setEmailVerified(userId: string, emailNormalized: string, at: number): Promise<boolean> {
+    this.#open();
+    const user = this.#users.get(userId);
+    if (!user || user.emailNormalized !== emailNormalized) return false;
+    user.emailVerifiedAt ??= at;
+    return true;
+  }
+
+  async createAccountToken(token: AccountTokenRecord): Promise<void> {
+    this.#open();
+    if (this.#account.hasToken(token.id)) throw new Error('UNIQUE constraint failed: account_tokens.id');
+    if (!this.#users.has(token.userId)) throw new Error('FOREIGN KEY constraint failed');
+    this.#account.createToken(token);
+  }
+
+  async getAccountToken(id: string): Promise<AccountTokenRecord | null> {
+    this.#open();
+    return this.#account.getToken(id);
+  }
+
+  async consumeAccountToken(id: string, purpose: AccountTokenPurpose, secretHash: string, now: number): Promise<AccountTokenRecord | null> {
+    this.#open();
+    return this.#account.consumeToken(id, purpose, secretHash, now);
+  }
+
+  async deleteAccountTokens(userId: string, purposes: readonly AccountTokenPurpose[]): Promise<number> {
+    this.#open();
+    return this.#account.deleteTokens(userId, purposes);
+  }
+
+  async appendOutboxMail(mail: NewOutboxMail): Promise<void> {
+    this.#open();
+    this.#account.appendMail(mail);
+  }
+
+  async listOutboxMail(query: { limit: number }): Promise<OutboxMail[]> {
+    this.#open();
+    return this.#account.listMail(query.limit);
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -356,6 +419,7 @@ export class MemoryStore implements Store {
         removed += 1;
       }
     }
+    removed += this.#account.purge(now);
     return removed;
   }
 

@@ -133,6 +133,34 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   );
   CREATE INDEX audit_log_user_id_seq ON ${s}.audit_log (user_id, seq);
   `,
+  // 4: account lifecycle. Existing accounts start unverified (nothing proved their address).
+  // Account tokens go with their user (ON DELETE CASCADE); the outbox holds development mail.
+  (s) => `
+  ALTER TABLE ${s}.users ADD COLUMN email_verified_at BIGINT;
+
+  CREATE TABLE ${s}.account_tokens (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    user_id     TEXT COLLATE "C" NOT NULL REFERENCES ${s}.users (id) ON DELETE CASCADE,
+    purpose     TEXT NOT NULL CHECK (purpose IN ('email_verification', 'password_reset', 'email_change')),
+    secret_hash TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT NOT NULL
+  );
+  CREATE INDEX account_tokens_user_id ON ${s}.account_tokens (user_id);
+  CREATE INDEX account_tokens_expires_at ON ${s}.account_tokens (expires_at);
+
+  CREATE TABLE ${s}.mail_outbox (
+    seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at         BIGINT NOT NULL,
+    recipient  TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    text_body  TEXT NOT NULL,
+    html_body  TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX mail_outbox_expires_at ON ${s}.mail_outbox (expires_at);
+  `,
 ];
 
 /** The schema version this code expects (the highest version in `schema_migrations`). */

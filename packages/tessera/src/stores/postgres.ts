@@ -2,13 +2,19 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { TesseraError } from '../errors.js';
 import { migratePostgres, postgresLockKey, quotePostgresSchema, rollback } from './postgres-schema.js';
+import type { AccountTokenRow, OutboxMailRow } from './postgres-account.js';
+import { accountPurgeParts, buildAccountStatements, toAccountToken, toOutboxMail } from './postgres-account.js';
 import type {
+  AccountTokenPurpose,
+  AccountTokenRecord,
   AuditEntry,
   AuditQuery,
   EndSessionsRequest,
   FailureCount,
   NewAuditEntry,
+  NewOutboxMail,
   NewRevocation,
+  OutboxMail,
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
@@ -81,6 +87,7 @@ interface UserRow {
   password_hash: string;
   created_at: Int8;
   disabled_at: Int8 | null;
+  email_verified_at: Int8 | null;
 }
 
 interface SessionRow {
@@ -146,6 +153,7 @@ const toUser = (r: UserRow): UserRecord => ({
   passwordHash: r.password_hash,
   createdAt: num(r.created_at),
   disabledAt: numOrNull(r.disabled_at),
+  emailVerifiedAt: numOrNull(r.email_verified_at),
 });
 
 const toSession = (r: SessionRow): SessionRecord => ({
@@ -199,7 +207,7 @@ const toKey = (r: KeyRow): SigningKeyRecord => ({
   expiresAt: numOrNull(r.expires_at),
 });
 
-const USER_COLUMNS = 'id, email, email_normalized, password_hash, created_at, disabled_at';
+const USER_COLUMNS = 'id, email, email_normalized, password_hash, created_at, disabled_at, email_verified_at';
 
 const AUDIT_COLUMNS = 'seq, at, type, user_id, session_id, ip, detail';
 
@@ -232,7 +240,7 @@ function named(label: string, text: string): (values: unknown[]) => QueryConfig 
 /** Every statement, with the schema spliced in (once, at construction). */
 function buildStatements(s: string) {
   return {
-    insertUser: named('insert_user', `INSERT INTO ${s}.users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`),
+    insertUser: named('insert_user', `INSERT INTO ${s}.users (${USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
     userById: named('user_by_id', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1`),
     userByEmail: named('user_by_email', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE email_normalized = $1`),
     updatePasswordHash: named('update_password', `UPDATE ${s}.users SET password_hash = $2 WHERE id = $1`),
@@ -380,10 +388,11 @@ function buildStatements(s: string) {
          DELETE FROM ${s}.login_failures WHERE expires_at <= $1 RETURNING 1
        ), k AS (
          DELETE FROM ${s}.signing_keys WHERE expires_at <= $1 RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM r) + (SELECT count(*) FROM f) + (SELECT count(*) FROM k)
+       )${accountPurgeParts(s).ctes}
+       SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM r) + (SELECT count(*) FROM f) + (SELECT count(*) FROM k)${accountPurgeParts(s).count}
          AS removed`,
     ),
+    account: buildAccountStatements(s),
   };
 }
 
@@ -456,7 +465,7 @@ export class PostgresStore implements Store {
   async createUser(user: UserRecord): Promise<void> {
     try {
       await this.#query(this.#sql.insertUser([
-        user.id, user.email, user.emailNormalized, user.passwordHash, user.createdAt, user.disabledAt,
+        user.id, user.email, user.emailNormalized, user.passwordHash, user.createdAt, user.disabledAt, user.emailVerifiedAt,
       ]));
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_normalized')) throw new TesseraError('email_taken', { cause: error });
@@ -493,6 +502,49 @@ export class PostgresStore implements Store {
     return rowCount === 1;
   }
 
+  async updateUserEmail(userId: string, email: string, emailNormalized: string, emailVerifiedAt: number | null): Promise<boolean> {
+    try {
+      const { rowCount } = await this.#query(this.#sql.account.updateUserEmail([userId, email, emailNormalized, emailVerifiedAt]));
+      return rowCount === 1;
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_normalized')) throw new TesseraError('email_taken', { cause: error });
+      throw error;
+    }
+  }
+
+  async setEmailVerified(userId: string, emailNormalized: string, at: number): Promise<boolean> {
+    const { rowCount } = await this.#query(this.#sql.account.setEmailVerified([userId, emailNormalized, at]));
+    return rowCount === 1;
+  }
+
+  async createAccountToken(t: AccountTokenRecord): Promise<void> {
+    await this.#query(this.#sql.account.insertToken([t.id, t.userId, t.purpose, t.secretHash, t.email, t.createdAt, t.expiresAt]));
+  }
+
+  async getAccountToken(id: string): Promise<AccountTokenRecord | null> {
+    const { rows } = await this.#query<AccountTokenRow>(this.#sql.account.tokenById([id]));
+    return rows[0] ? toAccountToken(rows[0]) : null;
+  }
+
+  async consumeAccountToken(id: string, purpose: AccountTokenPurpose, secretHash: string, now: number): Promise<AccountTokenRecord | null> {
+    const { rows } = await this.#query<AccountTokenRow>(this.#sql.account.consumeToken([id, purpose, secretHash, now]));
+    return rows[0] ? toAccountToken(rows[0]) : null;
+  }
+
+  async deleteAccountTokens(userId: string, purposes: readonly AccountTokenPurpose[]): Promise<number> {
+    const { rowCount } = await this.#query(this.#sql.account.deleteTokens([userId, [...purposes]]));
+    return rowCount ?? 0;
+  }
+
+  async appendOutboxMail(m: NewOutboxMail): Promise<void> {
+    await this.#query(this.#sql.account.insertMail([m.at, m.to, m.subject, m.text, m.html, m.expiresAt]));
+  }
+
+  async listOutboxMail(query: { limit: number }): Promise<OutboxMail[]> {
+    const { rows } = await this.#query<OutboxMailRow>(this.#sql.account.listMail([Math.max(0, query.limit)]));
+    return rows.map(toOutboxMail);
+  }
+
   async createSession(s: SessionRecord): Promise<void> {
     await this.#query(this.#sql.insertSession([
       s.id, s.userId, s.mode, s.secretHash, s.previousSecretHash, s.rotatedAt, s.generation, s.device, s.ip,
@@ -513,6 +565,7 @@ export class PostgresStore implements Store {
         password_hash: row.u_password_hash,
         created_at: row.u_created_at,
         disabled_at: row.u_disabled_at,
+        email_verified_at: row.u_email_verified_at,
       }),
     };
   }

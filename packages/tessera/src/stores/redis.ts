@@ -8,12 +8,16 @@ const ioredis = requireOptionalPeer<typeof IoRedisModule>('ioredis', 'tessera/re
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import type {
+  AccountTokenPurpose,
+  AccountTokenRecord,
   AuditEntry,
   AuditQuery,
   EndSessionsRequest,
   FailureCount,
   NewAuditEntry,
+  NewOutboxMail,
   NewRevocation,
+  OutboxMail,
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
@@ -44,7 +48,8 @@ import {
 
 // The Redis store: Redis keeps what is hot and short-lived (session records of both modes,
 // refresh rotation state, login-failure counters), each key with a TTL; everything durable
-// (users, signing keys, server secrets, leases, the revocation feed, the audit log) is delegated to another Store
+// (users, signing keys, server secrets, leases, the revocation feed, the audit log, account
+// tokens and the development mail outbox) is delegated to another Store
 // (SQLite or PostgreSQL), so that a flushed or evicting Redis never loses a revocation.
 //
 // Key layout (p = keyPrefix, tag = the first 4 base64url chars of SHA-256(userId)):
@@ -285,6 +290,50 @@ export class RedisStore implements Store {
     const deleted = asStrings(await this.#run(DELETE_USER_SESSIONS, [this.#index(userId)], [this.#record(tag, '')]));
     for (const id of deleted) if (idSlot(id) !== tag) await this.#client.del(this.#pointer(id));
     return this.#database.deleteUser(userId);
+  }
+
+  async updateUserEmail(userId: string, email: string, emailNormalized: string, emailVerifiedAt: number | null): Promise<boolean> {
+    this.#open();
+    return this.#database.updateUserEmail(userId, email, emailNormalized, emailVerifiedAt);
+  }
+
+  async setEmailVerified(userId: string, emailNormalized: string, at: number): Promise<boolean> {
+    this.#open();
+    return this.#database.setEmailVerified(userId, emailNormalized, at);
+  }
+
+  // Account tokens and the development outbox (database) ---------------------------------------
+  // Durable: a link in a mail must work after a Redis flush, and single use rests on the
+  // database's compare-and-delete.
+
+  async createAccountToken(token: AccountTokenRecord): Promise<void> {
+    this.#open();
+    return this.#database.createAccountToken(token);
+  }
+
+  async getAccountToken(id: string): Promise<AccountTokenRecord | null> {
+    this.#open();
+    return this.#database.getAccountToken(id);
+  }
+
+  async consumeAccountToken(id: string, purpose: AccountTokenPurpose, secretHash: string, now: number): Promise<AccountTokenRecord | null> {
+    this.#open();
+    return this.#database.consumeAccountToken(id, purpose, secretHash, now);
+  }
+
+  async deleteAccountTokens(userId: string, purposes: readonly AccountTokenPurpose[]): Promise<number> {
+    this.#open();
+    return this.#database.deleteAccountTokens(userId, purposes);
+  }
+
+  async appendOutboxMail(mail: NewOutboxMail): Promise<void> {
+    this.#open();
+    return this.#database.appendOutboxMail(mail);
+  }
+
+  async listOutboxMail(query: { limit: number }): Promise<OutboxMail[]> {
+    this.#open();
+    return this.#database.listOutboxMail(query);
   }
 
   // Session records (Redis) -------------------------------------------------------------------

@@ -98,6 +98,34 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_user_id_seq ON audit_log (user_id, seq);
   `,
+  // 4: account lifecycle. Existing accounts start unverified (nothing proved their address).
+  // Account tokens go with their user (ON DELETE CASCADE); the outbox holds development mail.
+  `
+  ALTER TABLE users ADD COLUMN email_verified_at INTEGER;
+
+  CREATE TABLE account_tokens (
+    id          TEXT PRIMARY KEY NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose     TEXT NOT NULL CHECK (purpose IN ('email_verification', 'password_reset', 'email_change')),
+    secret_hash TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  CREATE INDEX account_tokens_user_id ON account_tokens (user_id);
+  CREATE INDEX account_tokens_expires_at ON account_tokens (expires_at);
+
+  CREATE TABLE mail_outbox (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         INTEGER NOT NULL,
+    recipient  TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    text_body  TEXT NOT NULL,
+    html_body  TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX mail_outbox_expires_at ON mail_outbox (expires_at);
+  `,
 ];
 
 /** The schema version this code expects (`PRAGMA user_version` after {@link migrateSqlite}). */

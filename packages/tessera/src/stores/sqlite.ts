@@ -1,13 +1,18 @@
 import type { Database } from 'better-sqlite3';
 import { TesseraError } from '../errors.js';
 import { migrateSqlite, sqliteSchemaVersion, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { insertAccountToken, insertOutboxMail, prepareAccountStatements } from './sqlite-account.js';
 import type {
+  AccountTokenPurpose,
+  AccountTokenRecord,
   AuditEntry,
   AuditQuery,
   EndSessionsRequest,
   FailureCount,
   NewAuditEntry,
+  NewOutboxMail,
   NewRevocation,
+  OutboxMail,
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
@@ -39,7 +44,7 @@ export function createSqliteStore(db: Database): SqliteStore {
 
 const USER_COLUMNS = (t: string): string =>
   `${t}.id, ${t}.email, ${t}.email_normalized AS emailNormalized, ${t}.password_hash AS passwordHash,
-   ${t}.created_at AS createdAt, ${t}.disabled_at AS disabledAt`;
+   ${t}.created_at AS createdAt, ${t}.disabled_at AS disabledAt, ${t}.email_verified_at AS emailVerifiedAt`;
 
 const SESSION_COLUMNS = (t: string): string =>
   `${t}.id, ${t}.user_id AS userId, ${t}.mode, ${t}.secret_hash AS secretHash,
@@ -59,8 +64,15 @@ function prepareStatements(db: Database) {
   return {
     ping: db.prepare('SELECT 1'),
     insertUser: db.prepare<UserRecord>(
-      `INSERT INTO users (id, email, email_normalized, password_hash, created_at, disabled_at)
-       VALUES (@id, @email, @emailNormalized, @passwordHash, @createdAt, @disabledAt)`,
+      `INSERT INTO users (id, email, email_normalized, password_hash, created_at, disabled_at, email_verified_at)
+       VALUES (@id, @email, @emailNormalized, @passwordHash, @createdAt, @disabledAt, @emailVerifiedAt)`,
+    ),
+    updateUserEmail: db.prepare<[string, string, number | null, string]>(
+      'UPDATE users SET email = ?, email_normalized = ?, email_verified_at = ? WHERE id = ?',
+    ),
+    // An earlier verification time is kept; the address must still be the one the link was for.
+    setEmailVerified: db.prepare<[number, string, string]>(
+      'UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ? AND email_normalized = ?',
     ),
     userById: db.prepare<[string], UserRecord>(`SELECT ${USER_COLUMNS('u')} FROM users u WHERE u.id = ?`),
     userByEmail: db.prepare<[string], UserRecord>(
@@ -153,6 +165,7 @@ function prepareStatements(db: Database) {
     purgeRevocations: db.prepare<[number]>('DELETE FROM revocations WHERE expires_at <= ?'),
     purgeFailures: db.prepare<[number]>('DELETE FROM login_failures WHERE expires_at <= ?'),
     purgeKeys: db.prepare<[number]>('DELETE FROM signing_keys WHERE expires_at <= ?'),
+    account: prepareAccountStatements(db),
   };
 }
 
@@ -198,7 +211,9 @@ function prepareTransactions(db: Database, s: () => Statements) {
         st.purgeSessions.run(now, now).changes +
         st.purgeRevocations.run(now).changes +
         st.purgeFailures.run(now).changes +
-        st.purgeKeys.run(now).changes
+        st.purgeKeys.run(now).changes +
+        st.account.purgeTokens.run(now).changes +
+        st.account.purgeMail.run(now).changes
       );
     }),
   };
@@ -269,6 +284,43 @@ export class SqliteStore implements Store {
 
   async deleteUser(userId: string): Promise<boolean> {
     return this.#s.deleteUser.run(userId).changes === 1;
+  }
+
+  async updateUserEmail(userId: string, email: string, emailNormalized: string, emailVerifiedAt: number | null): Promise<boolean> {
+    try {
+      return this.#s.updateUserEmail.run(email, emailNormalized, emailVerifiedAt, userId).changes === 1;
+    } catch (error) {
+      if (isUniqueViolation(error, 'users.email_normalized')) throw new TesseraError('email_taken', { cause: error });
+      throw error;
+    }
+  }
+
+  async setEmailVerified(userId: string, emailNormalized: string, at: number): Promise<boolean> {
+    return this.#s.setEmailVerified.run(at, userId, emailNormalized).changes === 1;
+  }
+
+  async createAccountToken(token: AccountTokenRecord): Promise<void> {
+    insertAccountToken(this.#s.account, token);
+  }
+
+  async getAccountToken(id: string): Promise<AccountTokenRecord | null> {
+    return this.#s.account.tokenById.get(id) ?? null;
+  }
+
+  async consumeAccountToken(id: string, purpose: AccountTokenPurpose, secretHash: string, now: number): Promise<AccountTokenRecord | null> {
+    return this.#s.account.consumeToken.get(id, purpose, secretHash, now) ?? null;
+  }
+
+  async deleteAccountTokens(userId: string, purposes: readonly AccountTokenPurpose[]): Promise<number> {
+    return this.#s.account.deleteTokens.run(userId, JSON.stringify(purposes)).changes;
+  }
+
+  async appendOutboxMail(mail: NewOutboxMail): Promise<void> {
+    insertOutboxMail(this.#s.account, mail);
+  }
+
+  async listOutboxMail(query: { limit: number }): Promise<OutboxMail[]> {
+    return this.#s.account.listMail.all(Math.max(0, query.limit));
   }
 
   async createSession(session: SessionRecord): Promise<void> {

@@ -22,6 +22,8 @@ export interface UserRecord {
   createdAt: number;
   /** Set when an administrator disabled the account; such a user cannot sign in. */
   disabledAt: number | null;
+  /** When the current email was proven to reach the user (a verification or email-change link); null until then. */
+  emailVerifiedAt: number | null;
 }
 
 /**
@@ -79,7 +81,11 @@ export type RevocationReason =
   | 'ended_by_user'
   | 'password_changed'
   | 'refresh_reuse'
-  | 'admin';
+  | 'admin'
+  | 'password_reset'
+  | 'account_deleted'
+  /** Found past its idle or absolute expiry: ended so that a clock going back cannot revive it. */
+  | 'expired';
 
 /**
  * One entry of the durable revocation feed. `kind: 'session'` revokes every token naming
@@ -157,7 +163,13 @@ export type AuditType =
   | 'key_rotated'
   | 'user_disabled'
   | 'user_enabled'
-  | 'user_deleted';
+  | 'user_deleted'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'account_deleted';
 
 /**
  * One entry of the durable audit log. Entries never hold an email, a password or a credential:
@@ -188,6 +200,46 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** What an account token proves when it comes back: control of a mailbox, for one purpose. */
+export type AccountTokenPurpose = 'email_verification' | 'password_reset' | 'email_change';
+
+/**
+ * A single-use token sent by mail (`id.secret`, as session credentials): the store keeps only
+ * SHA-256(secret). Bound to one user and one purpose; consumed atomically (compare-and-delete).
+ */
+export interface AccountTokenRecord {
+  /** Public identifier (128 random bits, base64url): the primary key. */
+  id: string;
+  userId: string;
+  purpose: AccountTokenPurpose;
+  /** SHA-256 (base64url) of the secret. */
+  secretHash: string;
+  /**
+   * The address the token is about, as typed (trimmed): the address being verified
+   * (`email_verification`), the new address (`email_change`), the address the reset was sent
+   * to (`password_reset`).
+   */
+  email: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A message kept by the development outbox (no SMTP server configured). */
+export interface OutboxMail {
+  /** Monotonic, assigned by the store. */
+  seq: number;
+  at: number;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Purged after this time (`purgeExpired`). */
+  expiresAt: number;
+}
+
+/** A message to keep in the outbox; the store assigns `seq`. */
+export type NewOutboxMail = Omit<OutboxMail, 'seq'>;
+
 /** A page of users in id order. */
 export interface UserPageQuery {
   /** Only users with `id > afterId` (byte order): the last id of the previous page. */
@@ -216,11 +268,45 @@ export interface Store {
   /** Sets (a time) or clears (null) `disabledAt`. Returns false, changing nothing, for an unknown user. */
   setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean>;
   /**
-   * Deletes the user and every session record of it (either mode, active or not). The feed,
-   * audit entries and login failures stay (they hold no reference the store enforces). Returns
-   * false for an unknown user. The email is free for a new account afterwards.
+   * Deletes the user, every session record of it (either mode, active or not) and its account
+   * tokens. The feed, audit entries, login failures and outbox mail stay (they hold no
+   * reference the store enforces). Returns false for an unknown user. The email is free for a
+   * new account afterwards.
    */
   deleteUser(userId: string): Promise<boolean>;
+  /**
+   * Sets the user's email (display form and comparison key) and `emailVerifiedAt`. Throws
+   * `TesseraError('email_taken')`, changing nothing, when another user has `emailNormalized`.
+   * Returns false, changing nothing, for an unknown user.
+   */
+  updateUserEmail(userId: string, email: string, emailNormalized: string, emailVerifiedAt: number | null): Promise<boolean>;
+  /**
+   * Marks the email verified at `at`, only if the user's `emailNormalized` is still the given
+   * one (a link for an address the user has since left verifies nothing); an earlier
+   * `emailVerifiedAt` is kept. Returns true when the user has that address (verified now or
+   * before), false otherwise (unknown user, another address).
+   */
+  setEmailVerified(userId: string, emailNormalized: string, at: number): Promise<boolean>;
+
+  // Account tokens (email verification, password reset, email change)
+  /** Stores a token. Fails if the id exists or the user does not. */
+  createAccountToken(token: AccountTokenRecord): Promise<void>;
+  /** The token with this id, expired or not, or null (the core compares the hash in constant time). */
+  getAccountToken(id: string): Promise<AccountTokenRecord | null>;
+  /**
+   * The atomic compare-and-delete that spends a token: if a token with `id`, `purpose` and
+   * `secretHash` exists and `expiresAt > now`, deletes it and returns it; otherwise returns null
+   * and changes nothing. Of any number of concurrent calls, at most one gets the record.
+   */
+  consumeAccountToken(id: string, purpose: AccountTokenPurpose, secretHash: string, now: number): Promise<AccountTokenRecord | null>;
+  /** Deletes every token of the user with one of `purposes` (spent by a reset, an email change). Returns how many. */
+  deleteAccountTokens(userId: string, purposes: readonly AccountTokenPurpose[]): Promise<number>;
+
+  // Development outbox (mail kept in the database when no SMTP server is configured)
+  /** Appends a message to the outbox. */
+  appendOutboxMail(mail: NewOutboxMail): Promise<void>;
+  /** The newest `limit` messages, newest first (`seq` descending); expired ones included until purged. */
+  listOutboxMail(query: { limit: number }): Promise<OutboxMail[]>;
 
   // Session records (both modes)
   /**
@@ -317,8 +403,8 @@ export interface Store {
   /**
    * Deletes expired records, feed entries and old throttle entries. Returns rows removed.
    * Precisely: session records revoked or with either expiry `<= now` (the feed keeps what a
-   * revoked record's tokens need), feed entries and login failures with `expiresAt <= now`,
-   * signing keys with a non-null `expiresAt <= now`. Users, server secrets and audit entries are
+   * revoked record's tokens need), feed entries, login failures, account tokens and outbox mail
+   * with `expiresAt <= now`, signing keys with a non-null `expiresAt <= now`. Users, server secrets and audit entries are
    * never purged (how long to keep an audit log is a deployment's choice, not a TTL).
    */
   purgeExpired(now: number): Promise<number>;

@@ -186,7 +186,7 @@ describe('listUsers', () => {
     assert.equal(disabled.disabledAt, new Date(f.clock.nowMs()).toISOString());
     assert.ok(all.filter((u) => u.id !== ids[2]).every((u) => u.disabledAt === null));
     assert.ok(!JSON.stringify(all).includes('argon2'), 'no password hash');
-    assert.deepEqual(Object.keys(all[0]!).sort(), ['createdAt', 'disabledAt', 'email', 'id']);
+    assert.deepEqual(Object.keys(all[0]!).sort(), ['createdAt', 'disabledAt', 'email', 'emailVerifiedAt', 'id']);
     for (const limit of [0, -1, 1001, 1.5]) {
       await assert.rejects(f.auth.listUsers({ limit }), (e) => isTesseraError(e, 'invalid_request'), String(limit));
     }

@@ -117,6 +117,20 @@ describe('sign-in', () => {
     assert.equal((await f.auth.signIn({ email: 'k@example.com', password: PASSWORD }, CLIENT)).mode, 'session', 'the success reset the count');
   });
 
+  it('holds a concurrent burst of wrong passwords to the limit (each attempt counted before hashing)', async () => {
+    const f = await makeTessera({ loginMaxFailures: 5 });
+    await f.auth.register({ email: 'burst@example.com', password: PASSWORD });
+    const results = await Promise.allSettled(Array.from({ length: 15 }, () => f.auth.signIn({ email: 'burst@example.com', password: 'a wrong password here' }, CLIENT)));
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as TesseraError).code : 'signed_in'));
+    assert.equal(codes.filter((c) => c === 'invalid_credentials').length, 5, codes.join(','));
+    assert.equal(codes.filter((c) => c === 'rate_limited').length, 10);
+    // The right password is held too, until the window passes; then a success clears the count.
+    await assert.rejects(f.auth.signIn({ email: 'burst@example.com', password: PASSWORD }, CLIENT), { code: 'rate_limited' });
+    f.clock.advanceSeconds(900);
+    assert.equal((await f.auth.signIn({ email: 'burst@example.com', password: PASSWORD }, CLIENT)).mode, 'session');
+    await assert.rejects(f.auth.signIn({ email: 'burst@example.com', password: 'a wrong password here' }, CLIENT), { code: 'invalid_credentials' });
+  });
+
   it('rehashes on sign-in when the hash parameters were raised', async () => {
     const f = await makeTessera();
     await f.auth.register({ email: 'h@example.com', password: PASSWORD });

@@ -126,6 +126,22 @@ describe('revocation across instances', () => {
     assert.equal(reads, 0, 'JWT checks read no session from the store');
   });
 
+  it('a retried sign-out of a record already ended, whose feed entry was lost, writes the entry again', async () => {
+    const a = await makeTessera();
+    const b = await makeTessera({}, { store: a.store, clock: a.clock });
+    const s = await signedIn(a, 'jwt');
+    // The store ended the record but the feed never got a live entry (e.g. Redis ran the
+    // script after the client had given up): simulate with an entry that is already expired.
+    await a.store.endSessions({ userId: s.user.id, sessionIds: [s.sessionId], reason: 'logout', at: a.clock.nowMs(), feedExpiresAt: a.clock.nowMs() });
+    await b.auth.refreshState();
+    assert.equal((await b.auth.authenticate(s.headers)).status, 'authenticated', 'B cannot know');
+    // The client retries its sign-out: nothing is left to end, but the feed gets the entry.
+    assert.equal(await a.auth.endSession(s.user.id, s.sessionId, 'logout'), false);
+    await b.auth.refreshState();
+    const r = await b.auth.authenticate(s.headers);
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+  });
+
   it('durable: a new instance on the same store refuses tokens revoked before it started', async () => {
     const a = await makeTessera();
     const s = await signedIn(a, 'jwt');

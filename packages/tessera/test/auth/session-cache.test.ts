@@ -88,3 +88,18 @@ describe('the session cache never weakens a check', () => {
     assert.equal(reads(), 1, 'decided from the cached copy');
   });
 });
+
+describe('the session cache during a store outage', () => {
+  it('stands down once any store call has failed: cached cookies get 503, not 200', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'session');
+    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated', 'cached');
+    const boom = async () => { throw new Error('connection refused'); };
+    f.store.getSessionAndUser = boom;
+    f.store.listRevocations = boom;
+    // The outage is noticed by any store call (here the revocation catch-up)...
+    await assert.rejects(f.auth.refreshState(), { code: 'unavailable' });
+    // ...after which a cached credential is checked against the store again, and fails closed.
+    await assert.rejects(f.auth.authenticate(s.headers), { code: 'unavailable' });
+  });
+});

@@ -65,8 +65,9 @@ describe('KeyRing', () => {
     const ring = new KeyRing(records);
     const published = (now: number): string[] => ring.jwks(now).keys.map((k) => k.kid).sort();
 
-    // Before rotation time the new key does not exist yet.
-    assert.deepEqual(published(T0 - 1), [old.kid]);
+    // Every stored, unexpired key is published, whatever its createdAt (a clock that went
+    // back must not empty the JWKS; a key is in the store only once we made it).
+    assert.deepEqual(published(T0 - 1), [old.kid, keys.ES256.kid].sort());
     // Published from createdAt, but the old key still signs (publish before use).
     assert.deepEqual(published(T0), [old.kid, keys.ES256.kid].sort());
     assert.equal(ring.signingKey(T0).kid, old.kid);
@@ -86,8 +87,13 @@ describe('KeyRing', () => {
   it('throws unavailable when no key can sign', () => {
     const unavailable = (e: unknown): boolean => isTesseraError(e, 'unavailable');
     assert.throws(() => new KeyRing([]).signingKey(T0), unavailable);
-    assert.throws(() => new KeyRing([{ ...keys.EdDSA, activatesAt: T0 + 1 }]).signingKey(T0), unavailable);
     assert.throws(() => new KeyRing([{ ...keys.EdDSA, retiresAt: T0 }]).signingKey(T0), unavailable);
+  });
+
+  it('keeps signing when the clock went back before every key\'s activation (the newest key not retired)', () => {
+    assert.equal(new KeyRing([{ ...keys.EdDSA, activatesAt: T0 + 1 }]).signingKey(T0).kid, keys.EdDSA.kid);
+    const ring = new KeyRing([{ ...keys.EdDSA, activatesAt: T0 + 1, retiresAt: T0 + 2 }, { ...keys.ES256, activatesAt: T0 + 2 }]);
+    assert.equal(ring.signingKey(T0).kid, keys.ES256.kid, 'never a retired key');
   });
 
   it('picks the newest active key', () => {

@@ -17,6 +17,7 @@ export function makeUser(n: number, overrides: Partial<UserRecord> = {}): UserRe
     passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$c2FsdC0${n}$aGFzaC0${n}`,
     createdAt: T0,
     disabledAt: null,
+    emailVerifiedAt: null,
     ...overrides,
   };
 }

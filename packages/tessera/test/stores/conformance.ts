@@ -4,6 +4,7 @@ import { isTesseraError, TesseraError } from '../../src/errors.js';
 import type { Store } from '../../src/stores/types.js';
 import type { CurrentStore } from './conformance-fixtures.js';
 import { DAY, endRequest, makeKey, makeUser, MINUTE, seedUser, T0 } from './conformance-fixtures.js';
+import { accountConformance } from './conformance-account.js';
 import { adminConformance } from './conformance-admin.js';
 import { sessionConformance } from './conformance-sessions.js';
 
@@ -39,6 +40,7 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
     keyConformance(store);
     purgeConformance(store);
     adminConformance(store);
+    accountConformance(store);
   });
 }
 

@@ -122,7 +122,7 @@ describe('PostgreSQL store', { skip }, () => {
       await store.migrate();
       assert.deepEqual(await catalog(schema), first);
       assert.deepEqual(first.tables, [
-        'audit_log', 'leases', 'login_failures', 'revocations', 'schema_migrations', 'server_secrets', 'sessions', 'signing_keys', 'users',
+        'account_tokens', 'audit_log', 'leases', 'login_failures', 'mail_outbox', 'revocations', 'schema_migrations', 'server_secrets', 'sessions', 'signing_keys', 'users',
       ]);
       assert.deepEqual(await versions(schema), Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
       const indexes = new Map(first.indexes.map((r) => [r.indexname as string, r.indexdef as string]));

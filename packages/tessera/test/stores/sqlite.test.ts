@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
-import { migrateSqlite, SQLITE_SCHEMA_VERSION, sqliteSchemaVersion } from '../../src/stores/sqlite-schema.js';
+import { migrateSqlite, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, sqliteSchemaVersion } from '../../src/stores/sqlite-schema.js';
 import { createSqliteStore, openSqliteDatabase, SqliteStore } from '../../src/stores/sqlite.js';
 import { runStoreConformance } from './conformance.js';
 import { makeKey, makeSession, makeUser, MINUTE, T0 } from './conformance-fixtures.js';
@@ -100,6 +100,22 @@ describe('SQLite store', () => {
     }
   });
 
+  it('step 4 upgrades a version-3 database: existing accounts keep their data and start unverified', async () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      for (const step of SQLITE_MIGRATIONS.slice(0, 3)) db.exec(step);
+      db.pragma('user_version = 3');
+      db.prepare(`INSERT INTO users (id, email, email_normalized, password_hash, created_at, disabled_at)
+        VALUES ('user-1', 'User1@Example.com', 'user1@example.com', 'h', ${T0}, NULL)`).run();
+      const store = createSqliteStore(db);
+      await store.migrate();
+      assert.equal(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION);
+      assert.deepEqual(await store.getUserById('user-1'), makeUser(1, { passwordHash: 'h' }));
+    } finally {
+      db.close();
+    }
+  });
+
   it('migrations are idempotent and recorded in user_version', async () => {
     const db = openSqliteDatabase(':memory:');
     try {
@@ -113,7 +129,10 @@ describe('SQLite store', () => {
       assert.equal(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION);
       assert.deepEqual(db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all(), schema);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['audit_log', 'leases', 'login_failures', 'revocations', 'server_secrets', 'sessions', 'signing_keys', 'sqlite_sequence', 'users']);
+      assert.deepEqual(tables, [
+        'account_tokens', 'audit_log', 'leases', 'login_failures', 'mail_outbox', 'revocations', 'server_secrets', 'sessions', 'signing_keys',
+        'sqlite_sequence', 'users',
+      ]);
       // A store opened over an already migrated database works before its own migrate().
       const reopened = new SqliteStore(db);
       await reopened.createUser(makeUser(1));
