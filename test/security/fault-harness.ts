@@ -29,7 +29,8 @@ import Database from 'better-sqlite3';
 import { freePort, makeDataDir, spawnServer } from '../../packages/server/test/robustness/spawn-server.js';
 import type { SpawnedServer } from '../../packages/server/test/robustness/spawn-server.js';
 
-export const SESSION_COOKIE = '__Host-tessera_session';
+export { SESSION_COOKIE } from '../../packages/server/test/helpers/spec-contract.js';
+import { SESSION_COOKIE } from '../../packages/server/test/helpers/spec-contract.js';
 const PASSWORD = 'fault suite password, long enough';
 /** Long enough that a client retrying a lost refresh after the restart is inside it. */
 const REUSE_LEEWAY_SECONDS = 120;

@@ -6,8 +6,8 @@
  * listening socket for what `inject` cannot send, and the route table read from the server.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { rawRequest as sendRaw } from '../../packages/server/test/helpers/raw-socket.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
@@ -18,26 +18,9 @@ import type { TestServer, TestServerOptions } from '../../packages/server/test/h
 export { body, cookiesOf, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer };
 export type { TestServer, TestServerOptions };
 
-export const SESSION_COOKIE = '__Host-tessera_session';
-export const REFRESH_COOKIE = '__Secure-tessera_refresh';
+import { SPEC_ERRORS } from '../../packages/server/test/helpers/spec-contract.js';
 
-/** The spec's error codes and their statuses (SPEC.md, "HTTP API"). */
-export const SPEC_ERRORS: Readonly<Record<string, number>> = {
-  invalid_request: 400,
-  weak_password: 400,
-  email_taken: 409,
-  invalid_credentials: 401,
-  unauthorized: 401,
-  token_expired: 401,
-  invalid_grant: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  unsupported_media_type: 415,
-  payload_too_large: 413,
-  rate_limited: 429,
-  unavailable: 503,
-};
+export { REFRESH_COOKIE, SESSION_COOKIE, SPEC_ERRORS } from '../../packages/server/test/helpers/spec-contract.js';
 
 /**
  * Asserts the exact refusal: the status, a body that is exactly `{error:{code,message}}` with
@@ -140,42 +123,9 @@ export async function listen(s: TestServer): Promise<number> {
   return (s.app.server.address() as AddressInfo).port;
 }
 
-/**
- * Writes raw bytes to a connection and collects the answer until the server closes it or
- * `idleMs` pass without data.
- */
+/** The shared raw-socket helper, with the 400 ms idle time of in-process servers. */
 export function rawRequest(port: number, data: string | Buffer, idleMs = 400): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1');
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    };
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(finish, idleMs);
-    };
-    socket.on('connect', () => {
-      socket.write(data);
-      arm();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      arm();
-    });
-    socket.on('end', finish);
-    socket.on('close', finish);
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (chunks.length > 0 || error.code === 'ECONNRESET' || error.code === 'EPIPE') finish();
-      else reject(error);
-    });
-  });
+  return sendRaw(port, data, idleMs);
 }
 
 /** Every HTTP response in a raw byte stream: status, lower-cased headers, body. */

@@ -10,17 +10,14 @@ import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { GOOD_PASSWORD, signUpAndIn } from '../helpers/test-server.js';
 import { startMailTestServer } from '../helpers/mail.js';
+import { SPEC_ERRORS } from '../helpers/spec-contract.js';
 import type { MailTestServer } from '../helpers/mail.js';
 
 const RUNS = Number(process.env.TESSERA_FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.TESSERA_FUZZ_SEED ?? 20_260_501);
 const ADMIN_KEY = 'x'.repeat(40);
 
-const STATUS: Record<string, number> = {
-  invalid_request: 400, weak_password: 400, email_taken: 409, invalid_credentials: 401, unauthorized: 401, token_expired: 401,
-  invalid_grant: 401, forbidden: 403, not_found: 404, method_not_allowed: 405, unsupported_media_type: 415, payload_too_large: 413,
-  rate_limited: 429, unavailable: 503,
-};
+const STATUS = SPEC_ERRORS;
 
 function check(res: LightMyRequestResponse, what: string): void {
   const ctx = `${what} → ${res.statusCode} ${res.body.slice(0, 200)}`;

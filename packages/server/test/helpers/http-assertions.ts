@@ -6,8 +6,9 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { body, GOOD_PASSWORD, signIn, signUpAndIn } from './test-server.js';
 import type { TestServer } from './test-server.js';
 
-export const SESSION_COOKIE = '__Host-tessera_session';
-export const REFRESH_COOKIE = '__Secure-tessera_refresh';
+import { SESSION_COOKIE } from './spec-contract.js';
+
+export { REFRESH_COOKIE, SESSION_COOKIE } from './spec-contract.js';
 /** An ISO 8601 UTC timestamp with milliseconds, as the API writes them. */
 export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** The JWK members that hold private or symmetric key material. */

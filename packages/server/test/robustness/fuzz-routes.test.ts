@@ -1,3 +1,4 @@
+import { SPEC_ERRORS } from '../helpers/spec-contract.js';
 /**
  * Property-based fuzzing of every route of the HTTP API against the in-process server
  * (`app.inject`). Spec: "No input, however malformed, gets a 500 or crashes the process", and
@@ -60,23 +61,6 @@ async function check<Ts extends [unknown, ...unknown[]]>(property: fc.IAsyncProp
 // The spec's error contract
 // ---------------------------------------------------------------------------------------
 
-/** The spec's error codes and their statuses (SPEC.md, "HTTP API"). No internal_error. */
-const SPEC_ERRORS: Record<string, number> = {
-  invalid_request: 400,
-  weak_password: 400,
-  email_taken: 409,
-  invalid_credentials: 401,
-  unauthorized: 401,
-  token_expired: 401,
-  invalid_grant: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  unsupported_media_type: 415,
-  payload_too_large: 413,
-  rate_limited: 429,
-  unavailable: 503,
-};
 
 /** Throws (with the request in the message) unless the response honours the contract. */
 function checkResponse(res: LightMyRequestResponse, what: string, method: string): void {

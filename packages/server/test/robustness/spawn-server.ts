@@ -1,3 +1,4 @@
+import { rawRequest as sendRaw } from '../helpers/raw-socket.js';
 /**
  * Child-process servers for the robustness tests: the built CLI (`dist/cli.js serve`) run
  * with `process.execPath`, on a free port, with its stdout and stderr captured. Every child
@@ -8,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -240,40 +241,9 @@ export function postJson(s: SpawnedServer, path: string, payload: unknown, heade
   return s.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
 }
 
-/**
- * Writes raw bytes to a TCP connection and collects everything the server sends until it
- * closes the connection or `idleMs` pass without data. For requests `fetch` refuses to send.
- */
-export async function rawRequest(port: number, data: string | Buffer, idleMs = 2000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1');
-    let timer: NodeJS.Timeout | undefined;
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    };
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(finish, idleMs);
-    };
-    socket.on('connect', () => {
-      socket.write(data);
-      arm();
-    });
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      arm();
-    });
-    socket.on('end', finish);
-    socket.on('close', finish);
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // A reset after the server answered is a close; before any answer it is a failure.
-      if (chunks.length > 0 || error.code === 'ECONNRESET' || error.code === 'EPIPE') finish();
-      else reject(error);
-    });
-  });
+/** {@link sendRaw} with the 2 s idle time real-process tests need. */
+export function rawRequest(port: number, data: string | Buffer, idleMs = 2000): Promise<string> {
+  return sendRaw(port, data, idleMs);
 }
 
 /** The status codes of every HTTP response in a raw byte stream, in order. */
