@@ -104,6 +104,8 @@ export interface ResolvedOptions {
   readonly clockToleranceSeconds: number;
   readonly cookieSecure: boolean;
   readonly trustedOrigins: readonly string[];
+  /** The origins the CSRF check accepts besides the request's own: the trusted ones and the issuer's. */
+  readonly csrfOrigins: readonly string[];
   readonly loginMaxFailures: number;
   readonly passwordMinLength: number;
   readonly passwordHasher: PasswordHasher | undefined;
@@ -220,6 +222,7 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     clockToleranceSeconds: integerOption('clockToleranceSeconds', options.clockToleranceSeconds, d.clockToleranceSeconds, 0, 30),
     cookieSecure: options.cookieSecure ?? d.cookieSecure,
     trustedOrigins: Object.freeze(trustedOrigins),
+    csrfOrigins: Object.freeze([...trustedOrigins, new URL(issuer).origin]),
     loginMaxFailures: integerOption('loginMaxFailures', options.loginMaxFailures, d.loginMaxFailures, 1, 1_000_000),
     passwordMinLength: integerOption('passwordMinLength', options.passwordMinLength, d.passwordMinLength, 8, 64),
     passwordHasher: options.passwordHasher,

@@ -39,7 +39,7 @@ export function checkOrigin(auth: Tessera, request: HttpRequestInfo): void {
     origin: header(request, 'origin'),
     secFetchSite: header(request, 'sec-fetch-site'),
     ownOrigin: originOf(request.protocol, header(request, 'host')),
-    trustedOrigins: [...auth.options.trustedOrigins, new URL(auth.options.issuer).origin],
+    trustedOrigins: auth.options.csrfOrigins,
   });
 }
 
