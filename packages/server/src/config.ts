@@ -60,6 +60,11 @@ export interface ServerConfig extends AccountConfig {
   readonly sessionIdleTimeoutSeconds: number;
   /** A session record ends this long after its creation (`TESSERA_SESSION_ABSOLUTE_TIMEOUT`). */
   readonly sessionAbsoluteTimeoutSeconds: number;
+  /**
+   * How long a session record read from the store may answer further requests with the same
+   * cookie (`TESSERA_SESSION_CACHE`); 0, the default, reads the store on every request.
+   */
+  readonly sessionCacheSeconds: number;
   /** The algorithm of newly generated signing keys (`TESSERA_JWT_ALG`). */
   readonly jwtAlgorithm: JwtAlgorithm;
   /** Clock skew accepted on `exp`/`nbf`/`iat` (`TESSERA_CLOCK_TOLERANCE`). */
@@ -93,6 +98,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   refreshReuseLeewaySeconds: 10,
   sessionIdleTimeoutSeconds: 86_400,
   sessionAbsoluteTimeoutSeconds: 2_592_000,
+  sessionCacheSeconds: 0,
   jwtAlgorithm: 'EdDSA',
   clockToleranceSeconds: 5,
   cookieSecure: true,
@@ -105,6 +111,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
 
 /** Longest accepted duration: ten years, far inside what dates and timers handle. */
 export const MAX_DURATION_SECONDS = 315_360_000;
+/** Largest accepted `TESSERA_SESSION_CACHE`. */
+export const MAX_SESSION_CACHE_SECONDS = 60;
 /** Largest accepted `TESSERA_REFRESH_REUSE_LEEWAY`. */
 export const MAX_REFRESH_REUSE_LEEWAY_SECONDS = 300;
 /** Largest accepted `TESSERA_TRUST_PROXY` hop count. */
@@ -155,6 +163,7 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_REFRESH_REUSE_LEEWAY', flag: undefined, default: String(CONFIG_DEFAULTS.refreshReuseLeewaySeconds), description: `Seconds in which a just-rotated refresh token may be presented again (parallel tabs): 0 (no grace) to ${MAX_REFRESH_REUSE_LEEWAY_SECONDS}.` },
   { env: 'TESSERA_SESSION_IDLE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionIdleTimeoutSeconds), description: 'Seconds without use after which a session record ends; applies to cookies and refresh tokens alike.' },
   { env: 'TESSERA_SESSION_ABSOLUTE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionAbsoluteTimeoutSeconds), description: 'Lifetime of a session record in either mode, in seconds; at least the idle timeout.' },
+  { env: 'TESSERA_SESSION_CACHE', flag: undefined, default: String(CONFIG_DEFAULTS.sessionCacheSeconds), description: `Seconds a session record read from the store may answer further requests with the same cookie on this instance: 0 (a store read on every request, as the spec's session mode says) to ${MAX_SESSION_CACHE_SECONDS}. Every cached answer still checks expiry and the revocation view (revocations on any instance end it at once through the feed), but for up to this long into a store outage a cookie checked just before may still get 200: see docs/scaling.md.` },
   { env: 'TESSERA_JWT_ALG', flag: undefined, default: CONFIG_DEFAULTS.jwtAlgorithm, description: `Algorithm of new signing keys: ${JWT_ALGORITHMS.join(', ')}.` },
   { env: 'TESSERA_CLOCK_TOLERANCE', flag: undefined, default: String(CONFIG_DEFAULTS.clockToleranceSeconds), description: 'Seconds of clock skew accepted on `exp`/`nbf`/`iat`: 0 to 30.' },
   { env: 'TESSERA_COOKIE_SECURE', flag: undefined, default: String(CONFIG_DEFAULTS.cookieSecure), description: '`true` or `false`. When true the cookie is `__Host-tessera_session` and Secure (browsers treat http://localhost as secure); when false, `tessera_session`.' },
@@ -446,6 +455,9 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     );
   }
 
+  const cacheRaw = get('TESSERA_SESSION_CACHE');
+  const sessionCacheSeconds = cacheRaw === undefined ? d.sessionCacheSeconds : integer(cacheRaw, 0, MAX_SESSION_CACHE_SECONDS, 'a whole number of seconds');
+
   const algRaw = get('TESSERA_JWT_ALG');
   const jwtAlgorithm: JwtAlgorithm = algRaw === undefined ? d.jwtAlgorithm : oneOf(algRaw, JWT_ALGORITHMS);
 
@@ -482,6 +494,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     refreshReuseLeewaySeconds,
     sessionIdleTimeoutSeconds,
     sessionAbsoluteTimeoutSeconds,
+    sessionCacheSeconds,
     jwtAlgorithm,
     clockToleranceSeconds,
     cookieSecure,

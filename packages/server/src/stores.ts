@@ -12,7 +12,7 @@ import type { ServerConfig } from './config.js';
  * makes the request fail with 503 and Retry-After, well inside the 500 ms the spec allows,
  * instead of hanging; the pools reconnect on their own when the store comes back.
  */
-export const STORE_TIMEOUT_MS = 400;
+export const STORE_TIMEOUT_MS = 250;
 
 /**
  * The PostgreSQL LISTEN/NOTIFY channel of a schema: `<schema>_cluster` (`tessera_cluster` by
@@ -38,7 +38,7 @@ export const STARTUP_TIMEOUT_MS = 30_000;
 /**
  * Migrates on a patient pool of its own (no query timeout: a migration waits for another
  * instance's), then opens `connections` connections of the request-path pool, retrying until
- * the deadline, so that start-up does not fail on the 400 ms connection timeout of a database
+ * the deadline, so that start-up does not fail on the request-path connection timeout of a database
  * that is merely slow to accept (three instances starting at once on a busy host did:
  * test/scale/cold-start.test.ts). The warm connections stay idle in the pool for what
  * start-up does next (keys, revocation view, LISTEN).

@@ -15,6 +15,7 @@ export function tesseraOptionsFrom(config: ServerConfig, store: Store, clusterBu
     refreshReuseLeewaySeconds: config.refreshReuseLeewaySeconds,
     sessionIdleTimeoutSeconds: config.sessionIdleTimeoutSeconds,
     sessionAbsoluteTimeoutSeconds: config.sessionAbsoluteTimeoutSeconds,
+    sessionCacheMaxAgeMs: config.sessionCacheSeconds * 1000,
     jwtAlgorithm: config.jwtAlgorithm,
     clockToleranceSeconds: config.clockToleranceSeconds,
     cookieSecure: config.cookieSecure,

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Mailer, Store } from 'tessera';
 import { CONFIG_DEFAULTS, ConfigError, describeConfig, loadConfig } from '../src/config.js';
+import { tesseraOptionsFrom } from '../src/tessera-options.js';
 
 /** Every variable of the configuration table of SPEC.md. */
 const SPEC_VARIABLES = [
@@ -13,13 +15,16 @@ const SPEC_VARIABLES = [
 
 /** Variables beyond the spec's table, and where describeConfig lists them (after TESSERA_REDIS_URL). */
 const EXTRA_VARIABLES = ['TESSERA_DATABASE_SCHEMA', 'TESSERA_REDIS_PREFIX'];
+/** The opt-in session cache, listed after TESSERA_SESSION_ABSOLUTE_TIMEOUT. */
+const CACHE_VARIABLES = ['TESSERA_SESSION_CACHE'];
 /** Mail and account variables (config-account.ts), listed before TESSERA_LOG_LEVEL. */
 const ACCOUNT_VARIABLES = [
   'TESSERA_SMTP_URL', 'TESSERA_MAIL_FROM', 'TESSERA_REQUIRE_VERIFIED_EMAIL', 'TESSERA_PASSWORD_RESET_TTL',
   'TESSERA_EMAIL_VERIFICATION_TTL', 'TESSERA_ADMIN_KEYS', 'TESSERA_DEV_OUTBOX_HTTP',
 ];
 const DOCUMENTED_VARIABLES = [
-  ...SPEC_VARIABLES.slice(0, 5), ...EXTRA_VARIABLES, ...SPEC_VARIABLES.slice(5, -1), ...ACCOUNT_VARIABLES, ...SPEC_VARIABLES.slice(-1),
+  ...SPEC_VARIABLES.slice(0, 5), ...EXTRA_VARIABLES, ...SPEC_VARIABLES.slice(5, 13), ...CACHE_VARIABLES,
+  ...SPEC_VARIABLES.slice(13, -1), ...ACCOUNT_VARIABLES, ...SPEC_VARIABLES.slice(-1),
 ];
 
 const KEY_A = 'a'.repeat(43);
@@ -57,6 +62,7 @@ test('defaults: the spec table, frozen, with units in the names', () => {
     refreshReuseLeewaySeconds: 10,
     sessionIdleTimeoutSeconds: 86400,
     sessionAbsoluteTimeoutSeconds: 2592000,
+    sessionCacheSeconds: 0,
     jwtAlgorithm: 'EdDSA',
     clockToleranceSeconds: 5,
     cookieSecure: true,
@@ -212,6 +218,17 @@ test('TESSERA_JWT_ALG: one of four, case-sensitive; none is never accepted', () 
     const e = refused([], { TESSERA_JWT_ALG: bad }, 'TESSERA_JWT_ALG');
     assert.match(e.message, /EdDSA, ES256, RS256, HS256/);
   }
+});
+
+test('TESSERA_SESSION_CACHE: off by default, 0 to 60 seconds', () => {
+  assert.equal(loadConfig([], {}).sessionCacheSeconds, 0);
+  assert.equal(loadConfig([], { TESSERA_SESSION_CACHE: '1' }).sessionCacheSeconds, 1);
+  assert.equal(loadConfig([], { TESSERA_SESSION_CACHE: '60' }).sessionCacheSeconds, 60);
+  for (const bad of ['61', '-1', '0.5', 'on']) refused([], { TESSERA_SESSION_CACHE: bad }, 'TESSERA_SESSION_CACHE');
+  // It reaches the library as milliseconds (0 by default: a store read on every request).
+  const store = {} as Store;
+  assert.equal(tesseraOptionsFrom(loadConfig([], {}), store, undefined, {} as Mailer).sessionCacheMaxAgeMs, 0);
+  assert.equal(tesseraOptionsFrom(loadConfig([], { TESSERA_SESSION_CACHE: '2' }), store, undefined, {} as Mailer).sessionCacheMaxAgeMs, 2000);
 });
 
 test('TESSERA_CLOCK_TOLERANCE: 0 to 30', () => {

@@ -44,9 +44,12 @@ export interface TesseraOptions {
   tokenCacheSize?: number;
   /**
    * How long a session record read from the store may serve further requests with the same
-   * credential, in milliseconds (0: a store read on every request). Revocations on this
-   * instance, and those the cluster bus brings, end a cached session at once; this bounds the
-   * delay when neither applies.
+   * credential, in milliseconds. The default, 0, reads the store on every request: session
+   * mode's promise (instant revocation, and a 503 rather than a 200 as soon as the store cannot
+   * be asked). A few hundred milliseconds save most reads of a busy session: revocations on
+   * this instance, and those the cluster bus brings, still end a cached session at once, but
+   * for up to this long into a store outage (until the first failed store call) a credential
+   * checked just before may still be accepted.
    */
   sessionCacheMaxAgeMs?: number;
   /**
@@ -142,7 +145,7 @@ export const TESSERA_DEFAULTS = Object.freeze({
   revocationCatchUpIntervalMs: 1000,
   purgeIntervalMs: 600_000,
   tokenCacheSize: 10_000,
-  sessionCacheMaxAgeMs: 1000,
+  sessionCacheMaxAgeMs: 0,
   // Well inside the 60 s a new key is published before it signs.
   keyReloadIntervalMs: 30_000,
   audit: true,

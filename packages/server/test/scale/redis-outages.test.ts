@@ -3,12 +3,11 @@
 // SIGCONT), flushed (FLUSHALL). Two instances A and B share it and a PostgreSQL schema.
 //
 // What is asserted (issue 3, "outage behaviour"): requests that need Redis get 503 with
-// Retry-After within the bound (500 ms in the spec; asserted ≤ 800 ms for a noisy CI box, the
-// measured maximum is reported); never a 200 for a session cookie that could not be checked;
+// Retry-After within the spec's 500 ms (the measured maximum is reported); no 200 for a
+// session cookie sent after the outage began (they are checked against Redis every time);
 // access tokens keep working (they need no Redis: keys, users and the revocation feed are in
 // PostgreSQL; by design); /readyz 503; recovery within 5 s of Redis's return without restarting
-// Tessera; a revocation made before, or retried after, an outage is never undone. A cookie
-// seen within the last second is served from the session cache (by design, see CACHE_MS).
+// Tessera; a revocation made before, or retried after, an outage is never undone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +18,8 @@ import type { SpawnedServer } from '../robustness/spawn-server.js';
 import type { Credential, Deployment, Reply } from './harness.js';
 import { call, createDeployment, figure, me, ms, pollUntil, register, sharedServicesSkip, signIn } from './harness.js';
 import type { Load } from './load.js';
-import { assertNoHangOrCrash, assertOutage, BOUND_MS, CACHE_MS, outageLoad, recovery, within } from './outage-checks.js';
+import { STORE_TIMEOUT_MS } from '../../src/stores.js';
+import { assertNoHangOrCrash, assertOutage, BOUND_MS, outageLoad, recovery, within } from './outage-checks.js';
 import type { OwnRedis } from './own-services.js';
 import { startOwnRedis } from './own-services.js';
 
@@ -52,9 +52,9 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
   const logout = (s: SpawnedServer, c: Credential): Promise<Reply> => call(s.baseUrl, 'POST', '/auth/logout', { headers: c.headers });
   const load = (cookie: Credential, token: Credential, extra: Array<{ label: string; send: () => Promise<Reply> }> = []): Load =>
     outageLoad([A, B], EMAIL, cookie, token, extra);
-  // Redis holds session records and throttles: cookies (once out of the session cache),
-  // sign-ins and /readyz need it; access tokens do not (keys, users, feed are in PostgreSQL).
-  const REDIS_OUTAGE = { refused: ['cookie', 'sign-in', 'readyz'], cached: ['cookie'], served: ['jwt'] };
+  // Redis holds session records and throttles: cookies, sign-ins and /readyz need it; access
+  // tokens do not (keys, users, feed are in PostgreSQL).
+  const REDIS_OUTAGE = { refused: ['cookie', 'sign-in', 'readyz'], cached: [], served: ['jwt'] };
 
   it('killed: 503 within the bound, tokens still served, /readyz 503; restarted empty on the same port: recovery ≤ 5 s, revocations hold', async () => {
     const cookie = await signIn(A.baseUrl, EMAIL, 'session');
@@ -79,7 +79,7 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
     assertNoHangOrCrash(l.samples, [A, B]);
     const { slowest, cachedFor } = assertOutage(l.samples, killedAt, restartAt, 'Redis killed', REDIS_OUTAGE);
     // Redis came back empty: the cookie's record is gone (expected for a non-persistent Redis).
-    const after = l.samples.filter((s) => s.label === 'cookie' && s.at > back + CACHE_MS);
+    const after = l.samples.filter((s) => s.label === 'cookie' && s.at > back);
     assert.ok(after.every((s) => s.status === 401 || s.status === 503), 'a cookie whose record is gone is never accepted');
     for (const s of [A, B]) {
       assert.equal((await me(s.baseUrl, revokedToken)).status, 401, 'a token revoked before the outage stays revoked');
@@ -88,7 +88,8 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
     }
     const fresh = await signIn(A.baseUrl, EMAIL, 'session');
     assert.equal((await me(B.baseUrl, fresh)).status, 200, 'new sessions are shared again');
-    figure(`redis-killed: ${l.samples.length} requests; slowest 503 ${ms(slowest)} ms; cookies served from the 1-s session cache until ${ms(cachedFor)} ms into the outage, 503 after; recovery (readyz 200 + sign-in) ${ms(recovered)} ms after Redis answered again; 0 failed/hung/5xx-other-than-503`);
+    assert.equal(cachedFor, 0);
+    figure(`redis-killed: ${l.samples.length} requests; slowest 503 ${ms(slowest)} ms (command timeout ${STORE_TIMEOUT_MS} ms); no cookie accepted once the outage began; recovery (readyz 200 + sign-in) ${ms(recovered)} ms after Redis answered again; 0 failed/hung/5xx-other-than-503`);
   });
 
   // Shared by the pause test and the "not undone" test that follows it.
@@ -130,7 +131,8 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
       assert.equal((await me(s.baseUrl, token)).status, 200);
     }
     for (const status of paused.retries) assert.ok(status === 204 || status === 401, `retried sign-out: ${status}`);
-    figure(`redis-paused: ${l.samples.length} requests; slowest 503 ${ms(slowest)} ms (command timeout 400 ms); cookies from the session cache until ${ms(cachedFor)} ms into the pause; sign-outs during the pause 503 in ${during.map((r) => ms(r.ms)).join('/')} ms; recovery ${ms(recovered)} ms after SIGCONT; retried sign-outs ${paused.retries.join('/')}`);
+    assert.equal(cachedFor, 0);
+    figure(`redis-paused: ${l.samples.length} requests; slowest 503 ${ms(slowest)} ms (command timeout ${STORE_TIMEOUT_MS} ms); no cookie accepted once the pause began; sign-outs during the pause 503 in ${during.map((r) => ms(r.ms)).join('/')} ms; recovery ${ms(recovered)} ms after SIGCONT; retried sign-outs ${paused.retries.join('/')}`);
   });
 
   it('a sign-out issued while Redis was paused, retried after, is not undone', async (t) => {
@@ -156,15 +158,15 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
     const flushAt = performance.now();
     await redis.flushAll();
     const flushed = performance.now();
-    await sleep(CACHE_MS + 700);
+    await sleep(1500);
     await l.stop();
 
     const statuses = new Set(l.samples.map((s) => s.status));
     assert.ok([...statuses].every((s) => s === 200 || s === 401 || s === 503), `statuses seen: ${[...statuses].join(',')}`);
     const of = (label: string, from: number, to = Infinity) => within(l.samples, from, to, label);
     assert.ok(of('cookie', 0, flushAt).every((s) => s.status === 200), 'cookies work before the flush');
-    const cookieAfter = of('cookie', flushed + CACHE_MS);
-    assert.ok(cookieAfter.length > 0 && cookieAfter.every((s) => s.status === 401), 'a cookie whose record was flushed is refused once its cache entry is over');
+    const cookieAfter = of('cookie', flushed);
+    assert.ok(cookieAfter.length > 0 && cookieAfter.every((s) => s.status === 401), 'a cookie whose record was flushed is refused at once');
     assert.ok(of('jwt', 0).every((s) => s.status === 200), 'live access tokens keep working');
     assert.ok(of('revoked-jwt', 0).every((s) => s.status === 401), 'a revoked token stays revoked: the feed is in PostgreSQL');
     assert.ok(of('sign-in', flushed).every((s) => s.status === 200), 'sign-in works after the flush');

@@ -32,6 +32,11 @@ import type { Tessera } from './tessera-api.js';
 export type { Tessera };
 
 const MODES: readonly AuthMode[] = ['session', 'jwt'];
+/**
+ * How long `getUser` may answer from a copy: the display data of `/auth/me` in JWT mode, not a
+ * credential check (the token is verified, and the revocation view consulted, on every request).
+ */
+const USER_CACHE_MAX_AGE_MS = 1000;
 
 /**
  * Creates the auth service. Loads (or, on first start, creates) the signing keys and the
@@ -93,7 +98,7 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     tokenCache,
     sessionCache: new RecentCache<SessionAndUser>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
     storeHealth,
-    userCache: new RecentCache<UserRecord>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
+    userCache: new RecentCache<UserRecord>(options.tokenCacheSize, USER_CACHE_MAX_AGE_MS),
     mail,
     mailBudgets,
   };

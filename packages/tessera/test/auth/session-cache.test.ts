@@ -19,6 +19,9 @@ describe('RecentCache', () => {
   });
 });
 
+/** The cache is opt-in (the default reads the store on every request); these tests turn it on. */
+const CACHED = { sessionCacheMaxAgeMs: 1000 };
+
 describe('the session cache never weakens a check', () => {
   async function countReads(f: Awaited<ReturnType<typeof makeTessera>>) {
     let reads = 0;
@@ -27,8 +30,16 @@ describe('the session cache never weakens a check', () => {
     return () => reads;
   }
 
-  it('a busy session costs one store read per second', async () => {
+  it('is off by default: every request reads the store', async () => {
     const f = await makeTessera();
+    const s = await signedIn(f, 'session');
+    const reads = await countReads(f);
+    for (let i = 0; i < 5; i++) assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
+    assert.equal(reads(), 5);
+  });
+
+  it('a busy session costs one store read per max age', async () => {
+    const f = await makeTessera(CACHED);
     const s = await signedIn(f, 'session');
     const reads = await countReads(f);
     for (let i = 0; i < 50; i++) assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
@@ -39,7 +50,7 @@ describe('the session cache never weakens a check', () => {
   });
 
   it('a sign-out on this instance ends a cached session at once', async () => {
-    const f = await makeTessera();
+    const f = await makeTessera(CACHED);
     const s = await signedIn(f, 'session');
     assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
     await f.auth.endSession(s.user.id, s.sessionId, 'logout');
@@ -48,8 +59,8 @@ describe('the session cache never weakens a check', () => {
   });
 
   it('a revocation on another instance (no bus) is enforced within the max age', async () => {
-    const a = await makeTessera();
-    const b = await makeTessera({}, { store: a.store, clock: a.clock });
+    const a = await makeTessera(CACHED);
+    const b = await makeTessera(CACHED, { store: a.store, clock: a.clock });
     const s = await signedIn(a, 'session');
     assert.equal((await b.auth.authenticate(s.headers)).status, 'authenticated', 'B caches it');
     await a.auth.endSession(s.user.id, s.sessionId, 'logout');
@@ -68,7 +79,7 @@ describe('the session cache never weakens a check', () => {
   });
 
   it('a forged secret for a cached session id misses the cache and is refused', async () => {
-    const f = await makeTessera();
+    const f = await makeTessera(CACHED);
     const s = await signedIn(f, 'session');
     assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
     const forged = `${s.sessionId}.${Buffer.alloc(32, 9).toString('base64url')}`;
@@ -91,7 +102,7 @@ describe('the session cache never weakens a check', () => {
 
 describe('the session cache during a store outage', () => {
   it('stands down once any store call has failed: cached cookies get 503, not 200', async () => {
-    const f = await makeTessera();
+    const f = await makeTessera(CACHED);
     const s = await signedIn(f, 'session');
     assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated', 'cached');
     const boom = async () => { throw new Error('connection refused'); };
