@@ -4,7 +4,19 @@
  * The list of codes is mirrored in docs/errors.md and checked by a test.
  */
 
-/** Every error code Tessera can produce, with its HTTP status. */
+/**
+ * Every error code Tessera can produce, with its HTTP status: the one table the adapters and
+ * docs/errors.md follow, so a code answers with the same status wherever it is raised.
+ *
+ * @example
+ * ```ts
+ * import { ERROR_STATUS } from 'tessera'
+ *
+ * ERROR_STATUS.rate_limited // 429
+ * // The codes worth retrying later (they carry Retry-After):
+ * const retryable = Object.entries(ERROR_STATUS).filter(([, status]) => status === 429 || status === 503).map(([code]) => code)
+ * ```
+ */
 export const ERROR_STATUS = {
   invalid_request: 400,
   weak_password: 400,
@@ -23,7 +35,25 @@ export const ERROR_STATUS = {
   unavailable: 503,
 } as const;
 
-/** A stable error code: part of the public API. */
+/**
+ * A stable error code: part of the public API, so a caller branches on the code, never on a
+ * message or a status (several codes share a status).
+ *
+ * @example
+ * ```ts
+ * import { isTesseraError } from 'tessera'
+ * import type { ErrorCode } from 'tessera'
+ *
+ * const messages: Partial<Record<ErrorCode, string>> = {
+ *   invalid_credentials: 'Wrong email or password.',
+ *   rate_limited: 'Too many attempts: wait a little and try again.',
+ *   email_taken: 'This email already has an account: sign in instead.',
+ * }
+ * function messageFor(error: unknown): string {
+ *   return (isTesseraError(error) && messages[error.code]) || 'Something went wrong.'
+ * }
+ * ```
+ */
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Default public messages. They never contain input, tokens or secrets. */
@@ -45,7 +75,19 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   unavailable: 'The service is temporarily unavailable.',
 };
 
-/** Options of a {@link TesseraError}. */
+/**
+ * Options of a {@link TesseraError}: a public message, a retry hint, and the cause kept for
+ * logs only.
+ *
+ * @example
+ * ```ts
+ * import { TesseraError } from 'tessera'
+ * import type { TesseraErrorOptions } from 'tessera'
+ *
+ * const options: TesseraErrorOptions = { message: 'Billing is down.', retryAfterSeconds: 30, cause: new Error('ECONNREFUSED') }
+ * throw new TesseraError('unavailable', options) // 503 with Retry-After: 30; the cause stays in the logs
+ * ```
+ */
 export interface TesseraErrorOptions {
   /** A public message; defaults to a fixed text per code. Never put input or secrets here. */
   message?: string;
@@ -56,12 +98,18 @@ export interface TesseraErrorOptions {
 }
 
 /**
- * The error every Tessera API throws.
+ * The error every Tessera API throws: its `code` says what went wrong, and `status` and the
+ * message follow from it, so it can be sent to a client as is (`toJSON()`).
  *
  * @example
  * ```ts
- * try { await auth.signIn(input) } catch (e) {
- *   if (e instanceof TesseraError && e.code === 'rate_limited') retryLater(e.retryAfterSeconds)
+ * import { TesseraError } from 'tessera'
+ *
+ * try {
+ *   await auth.signIn({ email: 'ada@example.com', password: 'correct horse battery staple' }, { ip: '203.0.113.7' })
+ * } catch (e) {
+ *   if (e instanceof TesseraError && e.code === 'rate_limited') console.log(`try again in ${e.retryAfterSeconds} s`)
+ *   else throw e
  * }
  * ```
  */
@@ -84,7 +132,22 @@ export class TesseraError extends Error {
   }
 }
 
-/** True when `value` is a {@link TesseraError}, optionally of one code. */
+/**
+ * True when `value` is a {@link TesseraError}, optionally of one code: the `catch` clause's
+ * type guard.
+ *
+ * @example
+ * ```ts
+ * import { isTesseraError } from 'tessera'
+ *
+ * try {
+ *   await auth.register({ email: 'ada@example.com', password: 'correct horse battery staple' })
+ * } catch (e) {
+ *   if (!isTesseraError(e, 'email_taken')) throw e
+ *   // Already registered: offer to sign in instead.
+ * }
+ * ```
+ */
 export function isTesseraError(value: unknown, code?: ErrorCode): value is TesseraError {
   return value instanceof TesseraError && (code === undefined || value.code === code);
 }

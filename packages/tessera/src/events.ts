@@ -2,8 +2,21 @@ import type { MailOutcome } from './mail/mail-queue.js';
 import type { AuthMode, RevocationReason } from './stores/types.js';
 
 /**
- * What Tessera reports as it works: the server turns these into Prometheus metrics and
- * audit entries. Events carry ids, never credentials, passwords or emails in clear.
+ * What Tessera reports as it works (the `onEvent` option): the server turns these into
+ * Prometheus metrics and logs. Events carry ids, never credentials, passwords or emails in clear.
+ *
+ * @example
+ * ```ts
+ * import { createTessera } from 'tessera'
+ * import type { TesseraEvent } from 'tessera'
+ *
+ * const counts = new Map<string, number>()
+ * function onEvent(event: TesseraEvent): void {
+ *   const key = event.type === 'sign_in' ? `sign_in:${event.outcome}` : event.type
+ *   counts.set(key, (counts.get(key) ?? 0) + 1)
+ * }
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com', onEvent })
+ * ```
  */
 export type TesseraEvent =
   | { type: 'sign_in'; mode: AuthMode; outcome: 'success' | 'invalid_credentials' | 'rate_limited' | 'disabled' | 'unverified'; userId?: string; sessionId?: string; ip: string }

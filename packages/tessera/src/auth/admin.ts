@@ -8,7 +8,18 @@ import { endSessions } from './session-records.js';
 // Unknown users are not errors here: each operation returns false, and the caller (the CLI)
 // decides what that means (an exit code, a 404).
 
-/** A user as administration shows it. Never the password hash. */
+/**
+ * A user as administration shows it (`listUsers`): with the disabled state that
+ * `PublicUser` leaves out, never the password hash.
+ *
+ * @example
+ * ```ts
+ * import type { AdminUser } from 'tessera'
+ *
+ * const { users } = await auth.listUsers({ limit: 1000 })
+ * const disabled: AdminUser[] = users.filter((u) => u.disabledAt !== null)
+ * ```
+ */
 export interface AdminUser {
   id: string;
   email: string;
@@ -20,7 +31,22 @@ export interface AdminUser {
   emailVerifiedAt: string | null;
 }
 
-/** A page of users in id order. */
+/**
+ * A page of users in id order, from `listUsers`: pass `next` back as `afterId` until it is null.
+ *
+ * @example
+ * ```ts
+ * import type { AdminUser, UserPage } from 'tessera'
+ *
+ * async function everyUser(): Promise<AdminUser[]> {
+ *   const all: AdminUser[] = []
+ *   for (let page: UserPage = await auth.listUsers(); ; page = await auth.listUsers({ afterId: page.next })) {
+ *     all.push(...page.users)
+ *     if (page.next === null) return all
+ *   }
+ * }
+ * ```
+ */
 export interface UserPage {
   users: AdminUser[];
   /** Pass as `afterId` for the next page; null on the last page. */

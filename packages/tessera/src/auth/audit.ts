@@ -2,7 +2,20 @@ import { TesseraError } from '../errors.js';
 import type { AuditType } from '../stores/types.js';
 import type { AuthContext } from './context.js';
 
-/** An audit entry as the API shows it: the store's entry with its time in ISO 8601. */
+/**
+ * An audit entry as the API shows it: the store's entry with its time in ISO 8601. For a
+ * user's "recent activity" page, or an administrator's investigation.
+ *
+ * @example
+ * ```ts
+ * import type { PublicAuditEntry } from 'tessera'
+ *
+ * async function failedSignIns(userId: string): Promise<PublicAuditEntry[]> {
+ *   const { entries } = await auth.listAudit({ userId, limit: 200 })
+ *   return entries.filter((e) => e.type === 'sign_in_failed')
+ * }
+ * ```
+ */
 export interface PublicAuditEntry {
   seq: number;
   /** ISO 8601. */
@@ -15,14 +28,36 @@ export interface PublicAuditEntry {
   detail: string | null;
 }
 
-/** A page of the audit log, newest first. */
+/**
+ * A page of the audit log, newest first, from `listAudit`: pass `next` back as `beforeSeq`
+ * for older entries.
+ *
+ * @example
+ * ```ts
+ * import type { AuditPage } from 'tessera'
+ *
+ * const page: AuditPage = await auth.listAudit({ limit: 50 })
+ * const older = page.next === null ? null : await auth.listAudit({ limit: 50, beforeSeq: page.next })
+ * ```
+ */
 export interface AuditPage {
   entries: PublicAuditEntry[];
   /** Pass as `beforeSeq` for the next (older) page; null on the last page. */
   next: number | null;
 }
 
-/** What to list: one user's entries or everyone's, newest first. */
+/**
+ * What `listAudit` lists: one user's entries or everyone's, newest first, a page at a time.
+ *
+ * @example
+ * ```ts
+ * import type { AuditListQuery } from 'tessera'
+ *
+ * const query: AuditListQuery = { userId: 'the-user-id', limit: 20 }
+ * const { entries, next } = await auth.listAudit(query)
+ * const older = next === null ? [] : (await auth.listAudit({ ...query, beforeSeq: next })).entries
+ * ```
+ */
 export interface AuditListQuery {
   userId?: string;
   /** Entries older than this `seq` (the previous page's `next`). */

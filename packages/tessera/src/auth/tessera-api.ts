@@ -11,7 +11,17 @@ import type { AuthResult, ClientInfo, PublicSession, PublicUser, SignInResult, T
  * The Tessera auth service: sign-up, sign-in in either mode, authentication of requests,
  * refresh, sign-out and session management, the account lifecycle (email verification,
  * password reset, email change, deletion) and administration. Framework-free: it takes strings and returns
- * values; the adapters (Fastify, Express, web) turn those into HTTP.
+ * values; the adapters (Fastify, Express, web) turn those into HTTP. Made by `createTessera`.
+ *
+ * @example
+ * ```ts
+ * import type { Tessera } from 'tessera'
+ *
+ * async function whoAmI(auth: Tessera, cookieHeader: string | undefined) {
+ *   const result = await auth.authenticate({ cookie: cookieHeader })
+ *   return result.status === 'authenticated' ? auth.getUser(result.userId) : null
+ * }
+ * ```
  */
 export interface Tessera {
   readonly options: ResolvedOptions;

@@ -11,7 +11,19 @@ import { body, checkOrigin, clientOf, json, noContent, queryValue, requireAuth }
 
 export { checkOrigin };
 
-/** One route of the auth API, framework-free. */
+/**
+ * One route of the auth API, framework-free: what an adapter mounts (method, path, schemas
+ * for validation and OpenAPI) and runs with {@link runAuthRoute}.
+ *
+ * @example
+ * ```ts
+ * import { AUTH_ROUTES } from 'tessera'
+ * import type { AuthRoute } from 'tessera'
+ *
+ * const login: AuthRoute | undefined = AUTH_ROUTES.find((r) => r.method === 'POST' && r.path === '/login')
+ * console.log(login?.bodySchema) // the JSON schema its body must match
+ * ```
+ */
 export interface AuthRoute {
   method: 'GET' | 'POST' | 'DELETE';
   /** Path relative to the mount point, with `:param` segments. */
@@ -37,7 +49,17 @@ const q = AUTH_QUERY_SCHEMAS;
 /** Entries per page of `GET /audit` when the query does not say. */
 const AUDIT_PAGE_DEFAULT = 50;
 
-/** The auth API of the spec, as framework-free routes. */
+/**
+ * The auth API of the spec (docs/api.md), as framework-free routes: the Fastify, Express and
+ * web adapters mount exactly these; mount them yourself for another framework.
+ *
+ * @example
+ * ```ts
+ * import { AUTH_ROUTES } from 'tessera'
+ *
+ * for (const route of AUTH_ROUTES) console.log(route.method, `/auth${route.path}`) // POST /auth/register, …
+ * ```
+ */
 export const AUTH_ROUTES: readonly AuthRoute[] = [
   {
     method: 'POST', path: '/register', bodySchema: s.register,
@@ -158,7 +180,30 @@ function carriesCredentialCookie(auth: Tessera, request: HttpRequestInfo): boole
   return readCookie(header, auth.cookieNames.session).status !== 'absent' || readCookie(header, auth.cookieNames.refresh).status !== 'absent';
 }
 
-/** Runs a route and turns any failure into the spec's error response. */
+/**
+ * Runs a route for a framework without an adapter: the CSRF check, strict body and query
+ * validation, the handler, and any failure turned into the spec's error response (it never
+ * throws).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { AUTH_ROUTES, clientIp, parseQuery, runAuthRoute } from 'tessera'
+ *
+ * // GET routes without parameters only, for brevity: others also need `params` and the JSON `body`.
+ * createServer(async (req, res) => {
+ *   const path = (req.url ?? '/').split('?')[0]
+ *   const route = AUTH_ROUTES.find((r) => r.method === req.method && `/auth${r.path}` === path)
+ *   if (route === undefined) return void res.writeHead(404).end()
+ *   const response = await runAuthRoute(route, auth, {
+ *     method: route.method, headers: req.headers, body: undefined, params: {}, query: parseQuery(req.url ?? ''),
+ *     ip: clientIp(req.socket.remoteAddress, undefined, 0), protocol: 'http',
+ *   })
+ *   if (response.body !== undefined) res.setHeader('content-type', 'application/json; charset=utf-8')
+ *   res.writeHead(response.status, response.headers).end(response.body === undefined ? undefined : JSON.stringify(response.body))
+ * }).listen(3000)
+ * ```
+ */
 export async function runAuthRoute(route: AuthRoute, auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse> {
   try {
     // CSRF: every state-changing request that carries a credential cookie is checked, whatever

@@ -10,13 +10,35 @@ import { parse as parseCookieHeader, serialize as serializeCookie } from 'cookie
 /** Path the refresh cookie is scoped to. */
 export const REFRESH_COOKIE_PATH = '/auth/refresh';
 
-/** The cookie names in force for a Secure or non-Secure deployment. */
+/**
+ * The cookie names in force for a Secure or non-Secure deployment (`auth.cookieNames`), for
+ * code that reads or clears the credentials outside the adapters.
+ *
+ * @example
+ * ```ts
+ * import type { CookieNames } from 'tessera'
+ *
+ * const names: CookieNames = auth.cookieNames
+ * const hasSessionCookie = (cookieHeader: string) => cookieHeader.split(';').some((c) => c.trim().startsWith(`${names.session}=`))
+ * ```
+ */
 export interface CookieNames {
   session: string;
   refresh: string;
 }
 
-/** Cookie names for the given `Secure` setting. */
+/**
+ * Cookie names for the given `Secure` setting: the `__Host-`/`__Secure-` prefixes need
+ * HTTPS, so plain-HTTP development gets unprefixed names.
+ *
+ * @example
+ * ```ts
+ * import { cookieNames } from 'tessera'
+ *
+ * cookieNames(true) // { session: '__Host-tessera_session', refresh: '__Secure-tessera_refresh' }
+ * cookieNames(false) // { session: 'tessera_session', refresh: 'tessera_refresh' }
+ * ```
+ */
 export function cookieNames(secure: boolean): CookieNames {
   return secure
     ? { session: '__Host-tessera_session', refresh: '__Secure-tessera_refresh' }

@@ -1,4 +1,19 @@
-/** A parsed query string: each parameter a string, or an array of strings when repeated. */
+/**
+ * A parsed query string: each parameter a string, or an array of strings when repeated, so
+ * a handler must decide what a repeated parameter means instead of silently taking one.
+ *
+ * @example
+ * ```ts
+ * import { parseQuery } from 'tessera'
+ * import type { QueryParams } from 'tessera'
+ *
+ * function limitOf(query: QueryParams): number | undefined {
+ *   const limit = query.limit
+ *   return typeof limit === 'string' && /^\d{1,4}$/.test(limit) ? Number(limit) : undefined // arrays and junk refused
+ * }
+ * limitOf(parseQuery('/auth/audit?limit=20')) // 20
+ * ```
+ */
 export type QueryParams = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /**
@@ -7,6 +22,14 @@ export type QueryParams = Readonly<Record<string, string | readonly string[] | u
  * `+` is a space, malformed escapes become U+FFFD, never an exception). A repeated parameter
  * keeps every value, so a route can refuse it rather than pick one. No prototype: a
  * `__proto__` parameter is only a name.
+ *
+ * @example
+ * ```ts
+ * import { parseQuery } from 'tessera'
+ *
+ * parseQuery('/auth/audit?limit=20&before=917') // { limit: '20', before: '917' }
+ * parseQuery('?tag=a&tag=b').tag // ['a', 'b']
+ * ```
  */
 export function parseQuery(target: string): QueryParams {
   const at = target.indexOf('?');

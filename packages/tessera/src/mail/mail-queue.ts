@@ -14,7 +14,20 @@ import type { Mailer, MailMessage } from './mailer.js';
  * through `onOutcome` and not retried: every flow lets the user ask again.
  */
 
-/** What each mail is for (a metric label and a log field: a fixed set). */
+/**
+ * What each mail is for: a fixed set, fit for a metric label and a log field (`mail` events
+ * carry it).
+ *
+ * @example
+ * ```ts
+ * import type { MailKind, TesseraEvent } from 'tessera'
+ *
+ * const undelivered = new Map<MailKind, number>()
+ * function onEvent(event: TesseraEvent): void {
+ *   if (event.type === 'mail' && event.outcome !== 'sent') undelivered.set(event.kind, (undelivered.get(event.kind) ?? 0) + 1)
+ * }
+ * ```
+ */
 export type MailKind =
   | 'email_verification'
   | 'password_reset'
@@ -23,7 +36,21 @@ export type MailKind =
   | 'email_change_notice'
   | 'email_changed';
 
-/** What happened to one message. `errorCode` is the mailer's error code (never its message). */
+/**
+ * What happened to one message, reported by `mail` events since mail leaves off the request
+ * path. `errorCode` is the mailer's error code (never its message, which may quote the address).
+ *
+ * @example
+ * ```ts
+ * import type { MailOutcome, TesseraEvent } from 'tessera'
+ *
+ * function logMail(event: TesseraEvent): void {
+ *   if (event.type !== 'mail') return
+ *   const { kind, outcome, errorCode }: MailOutcome = event
+ *   if (outcome !== 'sent') console.warn(`mail ${kind} ${outcome}`, errorCode ?? '')
+ * }
+ * ```
+ */
 export type MailOutcome = { kind: MailKind; outcome: 'sent' | 'failed' | 'dropped'; errorCode?: string };
 
 /** The mail queue of one Tessera instance. */

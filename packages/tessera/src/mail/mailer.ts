@@ -10,7 +10,19 @@ import type { Store } from '../stores/types.js';
  * response, and never tells a caller whether an account exists.
  */
 
-/** One message. `to` is exactly one address, never a list. */
+/**
+ * One message, rendered: what a {@link Mailer} hands to its transport. `to` is exactly one
+ * address, never a list.
+ *
+ * @example
+ * ```ts
+ * import type { Mailer, MailMessage } from 'tessera'
+ *
+ * // A mailer for tests: keeps the messages to read the links back.
+ * const sent: MailMessage[] = []
+ * const mailer: Mailer = { send: async (message) => { sent.push(message) } }
+ * ```
+ */
 export interface MailMessage {
   to: string;
   subject: string;
@@ -21,25 +33,52 @@ export interface MailMessage {
 }
 
 /**
- * Sends mail for the account flows (verification, password reset, email change, notices).
+ * Sends mail for the account flows (verification, password reset, email change, notices):
+ * plug in any transport. `send` throws when it could not hand the message over.
  *
  * @example
  * ```ts
- * const transport = nodemailer.createTransport(process.env.SMTP_URL)
+ * import nodemailer from 'nodemailer'
+ * import { createTessera } from 'tessera'
+ * import type { Mailer } from 'tessera'
+ *
+ * const transport = nodemailer.createTransport('smtp://smtp.example.com:587')
  * const mailer: Mailer = {
  *   send: async (m) => { await transport.sendMail({ from: 'App <no-reply@example.com>', ...m }) },
  * }
- * const auth = await createTessera({ store, issuer, mailer })
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com', mailer })
  * ```
  */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
 }
 
-/** Default retention of outbox mail: a week, well past the longest token lifetime. */
+/**
+ * Default retention of outbox mail: a week, well past the longest token lifetime, so a link
+ * in the outbox outlives its own validity.
+ *
+ * @example
+ * ```ts
+ * import { createOutboxMailer, OUTBOX_RETENTION_SECONDS } from 'tessera'
+ *
+ * // Keep development mail for a day instead of a week.
+ * const mailer = createOutboxMailer({ store, retentionSeconds: OUTBOX_RETENTION_SECONDS / 7 })
+ * ```
+ */
 export const OUTBOX_RETENTION_SECONDS = 7 * 86_400;
 
-/** Options of {@link createOutboxMailer}. */
+/**
+ * Options of {@link createOutboxMailer}: where messages are kept, and for how long.
+ *
+ * @example
+ * ```ts
+ * import { createOutboxMailer, ManualClock } from 'tessera'
+ * import type { OutboxMailerOptions } from 'tessera'
+ *
+ * const options: OutboxMailerOptions = { store, clock: new ManualClock(), retentionSeconds: 3600 }
+ * const mailer = createOutboxMailer(options)
+ * ```
+ */
 export interface OutboxMailerOptions {
   /** Where the messages are kept (the store's `appendOutboxMail`). */
   store: Pick<Store, 'appendOutboxMail'>;
@@ -55,7 +94,10 @@ export interface OutboxMailerOptions {
  *
  * @example
  * ```ts
- * const auth = await createTessera({ store, issuer, mailer: createOutboxMailer({ store }) })
+ * import { createOutboxMailer, createTessera } from 'tessera'
+ *
+ * const auth = await createTessera({ store, issuer: 'http://localhost:3000', mailer: createOutboxMailer({ store }) })
+ * const [latest] = await store.listOutboxMail({ limit: 1 }) // the verification mail, once sent
  * ```
  */
 export function createOutboxMailer(options: OutboxMailerOptions): Mailer {

@@ -16,7 +16,20 @@ import type { WorkQueueStats } from './work-queue.js';
  * (memoryKiB per operation in flight) and backlog.
  */
 
-/** Hashes and verifies passwords. Every method normalises the password (NFKC) itself. */
+/**
+ * Hashes and verifies passwords (the `passwordHasher` option): swap in cheaper parameters for
+ * tests, or another implementation. Every method normalises the password (NFKC) itself.
+ *
+ * @example
+ * ```ts
+ * import { createArgon2Hasher, createTessera } from 'tessera'
+ * import type { PasswordHasher } from 'tessera'
+ *
+ * // Tests only: production keeps the default cost.
+ * const passwordHasher: PasswordHasher = createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 })
+ * const auth = await createTessera({ store, issuer: 'http://localhost:3000', passwordHasher })
+ * ```
+ */
 export interface PasswordHasher {
   /** A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with a fresh random salt. */
   hash(password: string): Promise<string>;
@@ -105,8 +118,11 @@ function positiveInteger(name: string, value: number): number {
  *
  * @example
  * ```ts
- * const hasher = createArgon2Hasher({ onDuration: (op, s) => histogram.observe({ op }, s) })
- * const ok = user ? await hasher.verify(user.passwordHash, password) : (await hasher.burn(password), false)
+ * import { createArgon2Hasher, createTessera } from 'tessera'
+ *
+ * const passwordHasher = createArgon2Hasher({ onDuration: (op, seconds) => console.log(`argon2 ${op}: ${seconds.toFixed(3)} s`) })
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com', passwordHasher })
+ * console.log(passwordHasher.params, passwordHasher.stats()) // the cost in force, the queue's load
  * ```
  */
 export function createArgon2Hasher(options: Argon2HasherOptions = {}): Argon2Hasher {

@@ -1,16 +1,47 @@
 import type { RevocationEntry } from '../stores/types.js';
 
 /**
- * How instances of one deployment tell each other what changed, so a revocation made on one
- * is enforced on all within milliseconds and a key rotation reaches every key ring before the
- * new key signs. Delivery is best effort: every instance also catches up from the durable
- * revocation feed and reloads its keys periodically, so a lost message only delays.
- * Implementations: in-process (none needed), Redis pub/sub, PostgreSQL LISTEN/NOTIFY.
+ * What travels on a {@link ClusterBus}: revocation feed entries to apply at once, or word
+ * that the signing keys changed (reload the key ring).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterMessage } from 'tessera'
+ *
+ * function describeMessage(message: ClusterMessage): string {
+ *   return message.type === 'keys_changed' ? 'reload the key ring' : `${message.entries.length} revocations`
+ * }
+ * ```
  */
 export type ClusterMessage =
   | { type: 'revocations'; entries: RevocationEntry[] }
   | { type: 'keys_changed' };
 
+/**
+ * How instances of one deployment tell each other what changed, so a revocation made on one
+ * is enforced on all within milliseconds and a key rotation reaches every key ring before the
+ * new key signs. Delivery is best effort: every instance also catches up from the durable
+ * revocation feed and reloads its keys periodically, so a lost message only delays.
+ * Implementations: in-process (none needed), Redis pub/sub, PostgreSQL LISTEN/NOTIFY.
+ *
+ * @example
+ * ```ts
+ * import { createTessera } from 'tessera'
+ * import type { ClusterBus, ClusterMessage } from 'tessera'
+ *
+ * // Two instances in one process (a test) sharing a bus.
+ * const listeners = new Set<(message: ClusterMessage) => void>()
+ * const bus: ClusterBus = {
+ *   async publish(message) { for (const listener of listeners) listener(message) },
+ *   async subscribe(listener) {
+ *     listeners.add(listener)
+ *     return async () => { listeners.delete(listener) }
+ *   },
+ * }
+ * const a = await createTessera({ store, issuer: 'http://localhost:3000', clusterBus: bus })
+ * const b = await createTessera({ store, issuer: 'http://localhost:3000', clusterBus: bus })
+ * ```
+ */
 export interface ClusterBus {
   /** Sends a message to every instance (including, possibly, this one). */
   publish(message: ClusterMessage): Promise<void>;

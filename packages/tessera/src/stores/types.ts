@@ -7,10 +7,35 @@
  * it into `unavailable` (503). A store never returns "not found" because it could not look.
  */
 
-/** How a session record is carried to the client. */
+/**
+ * How a session record is carried to the client: `'session'`, an opaque cookie checked
+ * against the store on every request (revocation is instant); `'jwt'`, a short-lived access
+ * token verified without the store, plus a rotating refresh token (for APIs and mobile apps).
+ *
+ * @example
+ * ```ts
+ * import type { AuthMode } from 'tessera'
+ *
+ * async function signIn(email: string, password: string, fromMobileApp: boolean) {
+ *   const mode: AuthMode = fromMobileApp ? 'jwt' : 'session'
+ *   return auth.signIn({ email, password, mode }, { ip: '203.0.113.7' })
+ * }
+ * ```
+ */
 export type AuthMode = 'session' | 'jwt';
 
-/** A user account. */
+/**
+ * A user account as a {@link Store} keeps it: internal (it holds the password hash), never
+ * sent to a client (`PublicUser` is).
+ *
+ * @example
+ * ```ts
+ * import type { UserRecord } from 'tessera'
+ *
+ * const user: UserRecord | null = await store.getUserByEmail('ada@example.com') // the normalized (lower-case) form
+ * if (user !== null && user.disabledAt !== null) console.log(`${user.id} was disabled at ${new Date(user.disabledAt).toISOString()}`)
+ * ```
+ */
 export interface UserRecord {
   id: string;
   /** The email as the user typed it (trimmed). */
@@ -29,6 +54,16 @@ export interface UserRecord {
 /**
  * One sign-in. Session mode carries it as a cookie (`id.secret`); JWT mode carries it as a
  * refresh-token family (`id.secret`, rotated on every use) and names it in the `sid` claim.
+ *
+ * @example
+ * ```ts
+ * import type { SessionRecord } from 'tessera'
+ *
+ * async function activeDevices(userId: string): Promise<string[]> {
+ *   const records: SessionRecord[] = await store.listUserSessions(userId, Date.now())
+ *   return records.map((r) => `${r.device} (${r.mode}), idle expiry ${new Date(r.idleExpiresAt).toISOString()}`)
+ * }
+ * ```
  */
 export interface SessionRecord {
   /** Public identifier (128 random bits, base64url). Not a credential by itself. */
@@ -58,13 +93,41 @@ export interface SessionRecord {
   revokedAt: number | null;
 }
 
-/** A session record together with its user: the result of one lookup. */
+/**
+ * A session record together with its user: the result of one lookup (one round trip on the
+ * request path). Revoked and expired records are returned too: the caller decides.
+ *
+ * @example
+ * ```ts
+ * import type { SessionAndUser } from 'tessera'
+ *
+ * async function describeSession(sessionId: string): Promise<string> {
+ *   const found: SessionAndUser | null = await store.getSessionAndUser(sessionId)
+ *   if (found === null) return 'unknown'
+ *   return `${found.user.email}: ${found.session.revokedAt === null ? 'not revoked' : 'revoked'}`
+ * }
+ * ```
+ */
 export interface SessionAndUser {
   session: SessionRecord;
   user: UserRecord;
 }
 
-/** The compare-and-set of a refresh-token rotation. */
+/**
+ * The compare-and-set of a refresh-token rotation: of two requests presenting the same
+ * refresh token at once, only one rotates it (the other finds the hash changed).
+ *
+ * @example
+ * ```ts
+ * import type { RefreshRotation } from 'tessera'
+ *
+ * async function rotate(sessionId: string, oldHash: string, newHash: string): Promise<boolean> {
+ *   const now = Date.now()
+ *   const rotation: RefreshRotation = { sessionId, expectedSecretHash: oldHash, newSecretHash: newHash, at: now, idleExpiresAt: now + 86_400_000 }
+ *   return store.rotateRefreshSecret(rotation) // false: lost the race, or the record ended
+ * }
+ * ```
+ */
 export interface RefreshRotation {
   sessionId: string;
   /** The rotation only happens if the stored `secretHash` still equals this. */
@@ -74,7 +137,20 @@ export interface RefreshRotation {
   idleExpiresAt: number;
 }
 
-/** Why a session record ended (kept for the audit trail and the revocation feed). */
+/**
+ * Why a session record ended (kept for the audit trail and the revocation feed), as
+ * `sessions_ended` events report it.
+ *
+ * @example
+ * ```ts
+ * import type { RevocationReason, TesseraEvent } from 'tessera'
+ *
+ * const ended = new Map<RevocationReason, number>()
+ * function onEvent(event: TesseraEvent): void {
+ *   if (event.type === 'sessions_ended') ended.set(event.reason, (ended.get(event.reason) ?? 0) + event.sessionIds.length)
+ * }
+ * ```
+ */
 export type RevocationReason =
   | 'logout'
   | 'logout_all'
@@ -91,6 +167,17 @@ export type RevocationReason =
  * One entry of the durable revocation feed. `kind: 'session'` revokes every token naming
  * `subject` as `sid`; `kind: 'user'` revokes every token of user `subject` issued before
  * `at` (a per-user "not before"); `kind: 'jti'` revokes one access token.
+ *
+ * @example
+ * ```ts
+ * import type { RevocationEntry } from 'tessera'
+ *
+ * // Follow the feed from a cursor, as the remote verifier does over HTTP.
+ * let cursor = 0
+ * const page: { entries: RevocationEntry[]; cursor: number } = await auth.revocationsSince(cursor)
+ * for (const e of page.entries) if (e.kind === 'user') console.log(`tokens of ${e.subject} issued before ${e.at} are revoked`)
+ * cursor = page.cursor
+ * ```
  */
 export interface RevocationEntry {
   /** Monotonic cursor, assigned by the store. */
@@ -102,10 +189,45 @@ export interface RevocationEntry {
   expiresAt: number;
 }
 
-/** A revocation to append; the store assigns `seq`. */
+/**
+ * A revocation to append; the store assigns `seq`. What a {@link Store} implementation
+ * receives in `appendRevocations`.
+ *
+ * @example
+ * ```ts
+ * import type { NewRevocation, RevocationEntry } from 'tessera'
+ *
+ * // The feed of a store kept in memory: `seq` is the store's, monotonic.
+ * const feed: RevocationEntry[] = []
+ * async function appendRevocations(entries: readonly NewRevocation[]): Promise<RevocationEntry[]> {
+ *   return entries.map((entry) => {
+ *     const stored = { ...entry, seq: (feed.at(-1)?.seq ?? 0) + 1 }
+ *     feed.push(stored)
+ *     return stored
+ *   })
+ * }
+ * ```
+ */
 export type NewRevocation = Omit<RevocationEntry, 'seq'>;
 
-/** The request to end session records, appending the revocation entries in the same transaction. */
+/**
+ * The request to end session records, appending the revocation entries in the same
+ * transaction, so no record ends without its feed entry. The store call under
+ * `auth.endSession`, `endAllSessions` and the password and admin flows (call those).
+ *
+ * @example
+ * ```ts
+ * import type { EndSessionsRequest } from 'tessera'
+ *
+ * async function signOutOthers(userId: string, currentSessionId: string): Promise<string[]> {
+ *   const now = Date.now()
+ *   const request: EndSessionsRequest = {
+ *     userId, all: true, exceptSessionId: currentSessionId, reason: 'password_changed', at: now, feedExpiresAt: now + 905_000,
+ *   }
+ *   return store.endSessions(request) // the ids it ended
+ * }
+ * ```
+ */
 export interface EndSessionsRequest {
   /** End these records (of this user only: a user cannot end another user's record). */
   userId: string;
@@ -126,7 +248,20 @@ export interface EndSessionsRequest {
   userNotBefore?: boolean;
 }
 
-/** A JWT signing key. The private JWK is secret material: it never leaves the store and the key ring. */
+/**
+ * A JWT signing key. The private JWK is secret material: it never leaves the store and the
+ * key ring (log the `kid`, never the record).
+ *
+ * @example
+ * ```ts
+ * import type { SigningKeyRecord } from 'tessera'
+ *
+ * const now = Date.now()
+ * const keys: SigningKeyRecord[] = await store.listSigningKeys()
+ * const signing = keys.filter((k) => k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now))
+ * console.log(signing.map((k) => `${k.kid} (${k.alg})`))
+ * ```
+ */
 export interface SigningKeyRecord {
   kid: string;
   alg: 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
@@ -143,14 +278,39 @@ export interface SigningKeyRecord {
   expiresAt: number | null;
 }
 
-/** Failures counted for one throttle key. */
+/**
+ * Failures counted for one throttle key in a sliding window: enough to refuse and to say
+ * when to retry.
+ *
+ * @example
+ * ```ts
+ * import type { FailureCount } from 'tessera'
+ *
+ * const windowMs = 15 * 60_000
+ * const now = Date.now()
+ * const failures: FailureCount = await store.countLoginFailures('a-throttle-key', now - windowMs)
+ * const retryAfterSeconds = failures.oldestAt === null ? 0 : Math.ceil((failures.oldestAt + windowMs - now) / 1000)
+ * ```
+ */
 export interface FailureCount {
   count: number;
   /** Time of the oldest counted failure (for `Retry-After`); null when none. */
   oldestAt: number | null;
 }
 
-/** What an audit entry records. The list grows with new features; stores keep the text as given. */
+/**
+ * What an audit entry records. The list grows with new features; stores keep the text as
+ * given, so handle types you do not know.
+ *
+ * @example
+ * ```ts
+ * import type { AuditType } from 'tessera'
+ *
+ * const alarming: ReadonlySet<AuditType> = new Set<AuditType>(['refresh_reuse_detected', 'password_reset', 'email_changed'])
+ * const { entries } = await auth.listAudit({ limit: 200 })
+ * const alerts = entries.filter((e) => alarming.has(e.type))
+ * ```
+ */
 export type AuditType =
   | 'sign_up'
   | 'sign_in'
@@ -174,6 +334,16 @@ export type AuditType =
 /**
  * One entry of the durable audit log. Entries never hold an email, a password or a credential:
  * only opaque ids, the client address, and a short `detail` of fixed vocabulary (`mode=jwt`).
+ *
+ * @example
+ * ```ts
+ * import type { AuditEntry } from 'tessera'
+ *
+ * async function printAudit(userId: string): Promise<void> {
+ *   const entries: AuditEntry[] = await store.listAudit({ userId, limit: 50 })
+ *   for (const e of entries) console.log(new Date(e.at).toISOString(), e.type, e.ip ?? '-', e.detail ?? '')
+ * }
+ * ```
  */
 export interface AuditEntry {
   /** Monotonic, assigned by the store (never reused). */
@@ -187,10 +357,36 @@ export interface AuditEntry {
   detail: string | null;
 }
 
-/** An audit entry to append; the store assigns `seq`. */
+/**
+ * An audit entry to append; the store assigns `seq`. Absent facts are null, not omitted.
+ *
+ * @example
+ * ```ts
+ * import type { NewAuditEntry } from 'tessera'
+ *
+ * async function recordUserDisabled(userId: string): Promise<void> {
+ *   const entry: NewAuditEntry = { at: Date.now(), type: 'user_disabled', userId, sessionId: null, ip: null, detail: null }
+ *   await store.appendAudit(entry)
+ * }
+ * ```
+ */
 export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
 
-/** A page of the audit log, newest first. */
+/**
+ * Which audit entries a store lists, newest first: one user's or all, before a `seq`.
+ *
+ * @example
+ * ```ts
+ * import type { AuditEntry, AuditQuery } from 'tessera'
+ *
+ * async function* everyEntry(): AsyncGenerator<AuditEntry> {
+ *   const query: AuditQuery = { limit: 500 }
+ *   for (let page = await store.listAudit(query); page.length > 0; page = await store.listAudit({ ...query, beforeSeq: page.at(-1)!.seq })) {
+ *     yield* page
+ *   }
+ * }
+ * ```
+ */
 export interface AuditQuery {
   /** Only this user's entries; every entry when absent. */
   userId?: string;
@@ -200,12 +396,37 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** What an account token proves when it comes back: control of a mailbox, for one purpose. */
+/**
+ * What an account token proves when it comes back: control of a mailbox, for one purpose
+ * (a verification link cannot reset a password).
+ *
+ * @example
+ * ```ts
+ * import type { AccountTokenPurpose } from 'tessera'
+ *
+ * // Once the password is reset, older reset links must stop working.
+ * async function spendResetLinks(userId: string): Promise<number> {
+ *   const purposes: AccountTokenPurpose[] = ['password_reset']
+ *   return store.deleteAccountTokens(userId, purposes)
+ * }
+ * ```
+ */
 export type AccountTokenPurpose = 'email_verification' | 'password_reset' | 'email_change';
 
 /**
  * A single-use token sent by mail (`id.secret`, as session credentials): the store keeps only
  * SHA-256(secret). Bound to one user and one purpose; consumed atomically (compare-and-delete).
+ *
+ * @example
+ * ```ts
+ * import type { AccountTokenRecord } from 'tessera'
+ *
+ * async function describeLink(id: string): Promise<string> {
+ *   const token: AccountTokenRecord | null = await store.getAccountToken(id)
+ *   if (token === null || token.expiresAt <= Date.now()) return 'invalid or expired'
+ *   return `${token.purpose} link for ${token.email}`
+ * }
+ * ```
  */
 export interface AccountTokenRecord {
   /** Public identifier (128 random bits, base64url): the primary key. */
@@ -224,7 +445,18 @@ export interface AccountTokenRecord {
   expiresAt: number;
 }
 
-/** A message kept by the development outbox (no SMTP server configured). */
+/**
+ * A message kept by the development outbox (no SMTP server configured), so a developer can
+ * open the links a real mail would carry.
+ *
+ * @example
+ * ```ts
+ * import type { OutboxMail } from 'tessera'
+ *
+ * const latest: OutboxMail[] = await store.listOutboxMail({ limit: 10 })
+ * for (const mail of latest) console.log(mail.to, mail.subject, mail.text)
+ * ```
+ */
 export interface OutboxMail {
   /** Monotonic, assigned by the store. */
   seq: number;
@@ -237,10 +469,35 @@ export interface OutboxMail {
   expiresAt: number;
 }
 
-/** A message to keep in the outbox; the store assigns `seq`. */
+/**
+ * A message to keep in the outbox; the store assigns `seq`. `createOutboxMailer` builds these.
+ *
+ * @example
+ * ```ts
+ * import type { NewOutboxMail } from 'tessera'
+ *
+ * const at = Date.now()
+ * const mail: NewOutboxMail = { at, to: 'ada@example.com', subject: 'Hello', text: 'Hello!', html: '<p>Hello!</p>', expiresAt: at + 86_400_000 }
+ * await store.appendOutboxMail(mail)
+ * ```
+ */
 export type NewOutboxMail = Omit<OutboxMail, 'seq'>;
 
-/** A page of users in id order. */
+/**
+ * Which users a store lists: a page in id order after an id.
+ *
+ * @example
+ * ```ts
+ * import type { UserPageQuery, UserRecord } from 'tessera'
+ *
+ * async function* everyUser(): AsyncGenerator<UserRecord> {
+ *   const query: UserPageQuery = { limit: 500 }
+ *   for (let page = await store.listUsers(query); page.length > 0; page = await store.listUsers({ ...query, afterId: page.at(-1)!.id })) {
+ *     yield* page
+ *   }
+ * }
+ * ```
+ */
 export interface UserPageQuery {
   /** Only users with `id > afterId` (byte order): the last id of the previous page. */
   afterId?: string;
@@ -248,7 +505,26 @@ export interface UserPageQuery {
   limit: number;
 }
 
-/** The storage contract every store implements. */
+/**
+ * The storage contract every store implements (`tessera/sqlite`, `tessera/postgres`,
+ * `tessera/redis`, `tessera/memory`): pick one, migrate it, and give it to `createTessera`.
+ * The application owns it: close it after the Tessera instance.
+ *
+ * @example
+ * ```ts
+ * import { createTessera } from 'tessera'
+ * import type { Store } from 'tessera'
+ * import { createMemoryStore } from 'tessera/memory'
+ * import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * const store: Store = process.env.NODE_ENV === 'test' ? createMemoryStore() : createSqliteStore(openSqliteDatabase('data/tessera.db'))
+ * await store.migrate()
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com' })
+ * // At shutdown:
+ * await auth.close()
+ * await store.close()
+ * ```
+ */
 export interface Store {
   /** Creates or upgrades the schema. Idempotent. */
   migrate(): Promise<void>;
