@@ -8,7 +8,25 @@ import type { TesseraEvent } from './events.js';
 import type { ClusterBus } from './revocation/cluster-bus.js';
 import type { Mailer } from './mail/mailer.js';
 
-/** Options of {@link createTessera}. Only `store` and `issuer` are required. */
+/**
+ * Options of {@link createTessera}. Only `store` and `issuer` are required; every other
+ * field has a default ({@link TESSERA_DEFAULTS}) and is checked once, at construction.
+ *
+ * @example
+ * ```ts
+ * import { createTessera } from 'tessera'
+ * import type { TesseraOptions } from 'tessera'
+ *
+ * const options: TesseraOptions = {
+ *   store,
+ *   issuer: 'https://auth.example.com',
+ *   accessTokenTtlSeconds: 300,
+ *   sessionIdleTimeoutSeconds: 8 * 3600,
+ *   trustedOrigins: ['https://app.example.com'],
+ * }
+ * const auth = await createTessera(options)
+ * ```
+ */
 export interface TesseraOptions {
   /** Where users, session records, keys and revocations live. */
   store: Store;
@@ -91,7 +109,18 @@ export interface TesseraOptions {
   passwordResetsPerIpPerHour?: number;
 }
 
-/** Options after defaults and validation: read only this downstream. */
+/**
+ * Options after defaults and validation, frozen (`auth.options`): read only this downstream,
+ * never the raw options.
+ *
+ * @example
+ * ```ts
+ * import type { ResolvedOptions } from 'tessera'
+ *
+ * const { accessTokenTtlSeconds, cookieSecure }: ResolvedOptions = auth.options
+ * console.log(`access tokens live ${accessTokenTtlSeconds} s; secure cookies: ${cookieSecure}`)
+ * ```
+ */
 export interface ResolvedOptions {
   readonly store: Store;
   readonly issuer: string;
@@ -131,7 +160,18 @@ export interface ResolvedOptions {
   readonly passwordResetsPerIpPerHour: number;
 }
 
-/** The one defaults table (the spec's configuration defaults). */
+/**
+ * The one defaults table (the spec's configuration defaults): what an option is when it is
+ * not given, for settings pages and for options set relative to a default.
+ *
+ * @example
+ * ```ts
+ * import { createTessera, TESSERA_DEFAULTS } from 'tessera'
+ *
+ * console.log(`sessions end after ${TESSERA_DEFAULTS.sessionIdleTimeoutSeconds / 3600} h idle`)
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com', loginMaxFailures: TESSERA_DEFAULTS.loginMaxFailures / 2 })
+ * ```
+ */
 export const TESSERA_DEFAULTS = Object.freeze({
   accessTokenTtlSeconds: 900,
   refreshReuseLeewaySeconds: 10,

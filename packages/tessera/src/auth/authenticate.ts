@@ -9,7 +9,21 @@ import type { AnonymousReason, AuthResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { endExpiredSession, isSessionActive, sessionExpiresAt } from './session-records.js';
 
-/** The request headers `authenticate` reads, as strings. */
+/**
+ * The request headers `authenticate` reads, as strings: the core never sees a framework's
+ * request object. Two `Authorization` headers (an array) are refused as ambiguous.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingMessage } from 'node:http'
+ * import type { CredentialHeaders } from 'tessera'
+ *
+ * async function authenticate(req: IncomingMessage) {
+ *   const headers: CredentialHeaders = { authorization: req.headers.authorization, cookie: req.headers.cookie }
+ *   return auth.authenticate(headers)
+ * }
+ * ```
+ */
 export interface CredentialHeaders {
   authorization?: string | readonly string[] | undefined;
   cookie?: string | readonly string[] | undefined;

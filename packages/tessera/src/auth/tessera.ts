@@ -50,7 +50,8 @@ const USER_CACHE_MAX_AGE_MS = 1000;
  * const store = createSqliteStore(openSqliteDatabase('./data/tessera.db'))
  * await store.migrate()
  * const auth = await createTessera({ store, issuer: 'https://auth.example.com' })
- * const result = await auth.authenticate({ cookie: request.headers.cookie })
+ * // Per request, the credential headers as strings (or an adapter: tessera/fastify, /express, /web):
+ * const result = await auth.authenticate({ cookie: '__Host-tessera_session=…' })
  * ```
  */
 export async function createTessera(input: TesseraOptions): Promise<Tessera> {
