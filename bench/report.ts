@@ -108,7 +108,7 @@ export function renderMarkdown(r: BenchResults, targets: TargetLine[]): string {
       '## Session validation per store (`authenticate()` with a cookie)',
       '',
       table(
-        ['store', 'µs per check (defaults)', 'µs per check (session cache off: a store read)', 'bytes per stored session', 'note'],
+        ['store', 'µs per check (TESSERA_SESSION_CACHE=1)', 'µs per check (default: a store read)', 'bytes per stored session', 'note'],
         r.micro.sessions.map((q) => [q.store, usOf(q.validateNs), usOf(q.storeLookupNs), q.bytesPerSession === null ? 'n/a' : q.bytesPerSession.toFixed(0), q.skipped ?? '']),
       ),
       '',

@@ -105,9 +105,10 @@ if (args.only !== 'micro') {
   try {
     const set = await setupScenarios({ core: serverCore, tokenCount: distinctTokens, workDir, redisUrl: redis ? REDIS_URL : null, redisPrefix: RUN_PREFIX });
     const cluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null);
+    const cachedCluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null, 1);
     log('  servers ready');
     try {
-      const scenarios = [...set.scenarios, cluster.scenario];
+      const scenarios = [...set.scenarios, cluster.scenario, cachedCluster.scenario];
       for (const s of scenarios) {
         if (s.skipped !== undefined) log(`  skipped ${s.label}: ${s.skipped}`);
         if (s.error !== undefined) {
@@ -124,7 +125,7 @@ if (args.only !== 'micro') {
       }
       log(`  revocation: logout ${loggedOut}, then the same token → ${http.revocationStatus ?? 'not checked'}`);
     } finally {
-      await cluster.stop();
+      await Promise.all([cluster.stop(), cachedCluster.stop()]);
       await set.stopAll();
     }
     log('Sign-ins…');

@@ -30,8 +30,12 @@ function pairedRatio(a: ScenarioSummary, b: ScenarioSummary): number {
 
 export function evaluateTargets(r: BenchResults): TargetLine[] {
   const lines: TargetLine[] = [];
-  lines.push(ratioTarget(r, 'tessera-session', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify', 0.8));
-  lines.push(ratioTarget(r, 'tessera-session-redis', 'Session cookie, Redis, 3 instances: ≥ 0.80 × bare Fastify', 0.8));
+  // Judged twice: with the default (a store read on every request, as the spec's session mode
+  // says) and with the opt-in one-second session cache (TESSERA_SESSION_CACHE=1).
+  lines.push(ratioTarget(r, 'tessera-session', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify (default: a store read per request)', 0.8));
+  lines.push(ratioTarget(r, 'tessera-session-cached', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify (TESSERA_SESSION_CACHE=1)', 0.8));
+  lines.push(ratioTarget(r, 'tessera-session-redis', 'Session cookie, Redis, 3 instances: ≥ 0.80 × bare Fastify (default)', 0.8));
+  lines.push(ratioTarget(r, 'tessera-session-redis-cached', 'Session cookie, Redis, 3 instances: ≥ 0.80 × bare Fastify (TESSERA_SESSION_CACHE=1)', 0.8));
   lines.push(ratioTarget(r, 'tessera-jwt-seen', 'EdDSA access token seen before: ≥ 0.80 × bare Fastify', 0.8));
   const fresh = scenario(r, 'tessera-jwt-fresh');
   const floor = scenario(r, 'floor-eddsa');

@@ -72,9 +72,12 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
   const children: Child[] = [];
   const scenarios: Scenario[] = [];
   const tessera = await startTessera({ core: o.core });
+  // The same server with the opt-in session cache (TESSERA_SESSION_CACHE=1): what a store read
+  // per request costs, next to the default that pays it.
+  const cached = await startTessera({ core: o.core, env: { TESSERA_SESSION_CACHE: '1' } });
   const stopAll = async (): Promise<void> => {
     await Promise.all(children.map((c) => c.stop()));
-    await tessera.stop();
+    await Promise.all([tessera.stop(), cached.stop()]);
   };
   try {
     const signedIn = await signInBoth(tessera.url);
@@ -127,8 +130,10 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       peer('sqlite-hook', 'Fastify hook, one better-sqlite3 SELECT', 'floor', 'sqlite-hook.ts', [], { BENCH_SQLITE_PATH: join(o.workDir, 'hook.db') }),
     ]);
     mint(); // synchronous: done before any peer gets past its first await (the floor's check needs `seen`)
+    const cachedCookie = (await signInBoth(cached.url)).sessionCookie;
     const tesseraScenarios: Scenario[] = [
       { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', group: 'tessera', url: me, headers: { cookie: signedIn.sessionCookie }, credentialBytes: 0 },
+      { id: 'tessera-session-cached', label: 'Tessera, session cookie (SQLite, TESSERA_SESSION_CACHE=1)', group: 'tessera', url: `${cached.url}/auth/me`, headers: { cookie: cachedCookie }, credentialBytes: 0 },
       { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', group: 'tessera', url: me, headers: { authorization: `Bearer ${seen}` }, credentialBytes: 0 },
       { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: me, headers: {}, tokensFile, credentialBytes: headerBytes({ authorization: `Bearer ${seen}` }) },
     ];
@@ -137,7 +142,8 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       await precheck(s, s.tokensFile === undefined ? undefined : seen);
     }
     const [bare, floor, ...others] = await peers;
-    scenarios.push(bare!, ...tesseraScenarios, { ...floor!, tokensFile, credentialBytes: tesseraScenarios[2]!.credentialBytes }, ...others);
+    const fresh = tesseraScenarios.find((t) => t.id === 'tessera-jwt-fresh')!;
+    scenarios.push(bare!, ...tesseraScenarios, { ...floor!, tokensFile, credentialBytes: fresh.credentialBytes }, ...others);
 
     return {
       scenarios,

@@ -20,13 +20,29 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-export async function setupTesseraRedis(core: number | undefined, redisUrl: string | null): Promise<RedisCluster> {
-  const scenario: Scenario = { id: 'tessera-session-redis', label: 'Tessera, session cookie (Redis, 3 instances)', group: 'tessera', url: '', headers: {}, credentialBytes: 0 };
+/**
+ * `sessionCacheSeconds` > 0 runs the three instances with the opt-in session cache
+ * (TESSERA_SESSION_CACHE), as a second scenario beside the default (a Redis read per request).
+ */
+export async function setupTesseraRedis(core: number | undefined, redisUrl: string | null, sessionCacheSeconds = 0): Promise<RedisCluster> {
+  const cachedSuffix = sessionCacheSeconds > 0 ? `, TESSERA_SESSION_CACHE=${sessionCacheSeconds}` : '';
+  const scenario: Scenario = {
+    id: sessionCacheSeconds > 0 ? 'tessera-session-redis-cached' : 'tessera-session-redis',
+    label: `Tessera, session cookie (Redis, 3 instances${cachedSuffix})`,
+    group: 'tessera',
+    url: '',
+    headers: {},
+    credentialBytes: 0,
+  };
   if (redisUrl === null) return { scenario: { ...scenario, skipped: 'Redis is not reachable' }, stop: async () => {} };
   const dataDir = tempDir('redis-cluster');
   const servers: TesseraServer[] = [];
-  const prefix = `${RUN_PREFIX}cluster:`;
-  const env = { TESSERA_REDIS_URL: `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`, TESSERA_REDIS_PREFIX: prefix };
+  const prefix = `${RUN_PREFIX}cluster${sessionCacheSeconds}:`;
+  const env = {
+    TESSERA_REDIS_URL: `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`,
+    TESSERA_REDIS_PREFIX: prefix,
+    TESSERA_SESSION_CACHE: String(sessionCacheSeconds),
+  };
   const stop = async (): Promise<void> => {
     const started = servers.length > 0;
     await Promise.all(servers.map((s) => s.stop()));

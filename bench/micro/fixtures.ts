@@ -63,6 +63,8 @@ export const cheapHasher = (): ReturnType<typeof createArgon2Hasher> => createAr
 
 /** Session cache off: every cookie check reads the store (what the store's own cost is). */
 export const NO_SESSION_CACHE: Partial<TesseraOptions> = { sessionCacheMaxAgeMs: 0 };
+/** The opt-in session cache, as TESSERA_SESSION_CACHE=1 sets it. */
+export const ONE_SECOND_SESSION_CACHE: Partial<TesseraOptions> = { sessionCacheMaxAgeMs: 1000 };
 
 /** A Tessera on `store` (migrated here) with one registered user. */
 export async function signedInTessera(
