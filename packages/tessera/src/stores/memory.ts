@@ -81,7 +81,25 @@ interface Failure {
   expiresAt: number;
 }
 
-/** The in-memory implementation of the storage contract. See {@link createMemoryStore}. */
+/**
+ * The in-memory implementation of the storage contract: what {@link createMemoryStore}
+ * returns. It passes the same conformance suite as the SQLite store, so tests of code built
+ * on Tessera can use it in place of a database; nothing survives the process.
+ *
+ * @example
+ * ```ts
+ * import { createTessera } from 'tessera'
+ * import type { Tessera } from 'tessera'
+ * import { createMemoryStore } from 'tessera/memory'
+ * import type { MemoryStore } from 'tessera/memory'
+ *
+ * async function setUp(): Promise<{ store: MemoryStore; auth: Tessera }> {
+ *   const store = createMemoryStore() // each test starts empty
+ *   await store.migrate()
+ *   return { store, auth: await createTessera({ store, issuer: 'http://localhost:3000' }) }
+ * }
+ * ```
+ */
 export class MemoryStore implements Store {
   #closed = false;
   readonly #leases = new Map<string, { holder: string; expiresAt: number }>();
@@ -433,7 +451,19 @@ export class MemoryStore implements Store {
   }
 }
 
-/** A fresh, empty {@link MemoryStore}. */
+/**
+ * A fresh, empty {@link MemoryStore}: for tests and demos, with no database to set up.
+ *
+ * @example
+ * ```ts
+ * import { createTessera, ManualClock } from 'tessera'
+ * import { createMemoryStore } from 'tessera/memory'
+ *
+ * const store = createMemoryStore()
+ * await store.migrate()
+ * const auth = await createTessera({ store, issuer: 'http://localhost:3000', clock: new ManualClock() })
+ * ```
+ */
 export function createMemoryStore(): MemoryStore {
   return new MemoryStore();
 }

@@ -2,7 +2,20 @@ import type { Pool, PoolClient } from 'pg';
 import type { ClusterBus, ClusterMessage } from '../revocation/cluster-bus.js';
 import { parseClusterMessage } from '../revocation/cluster-bus.js';
 
-/** Options of {@link createPostgresClusterBus}. */
+/**
+ * Options of {@link createPostgresClusterBus}: the channel (one per deployment sharing the
+ * database) and how soon a lost listener reconnects.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { createPostgresClusterBus } from 'tessera/postgres'
+ * import type { PostgresClusterBusOptions } from 'tessera/postgres'
+ *
+ * const options: PostgresClusterBusOptions = { channel: 'tessera_staging', reconnectDelayMs: 2000 }
+ * const clusterBus = createPostgresClusterBus(new pg.Pool({ connectionString: process.env.DATABASE_URL }), options)
+ * ```
+ */
 export interface PostgresClusterBusOptions {
   /** The LISTEN/NOTIFY channel (an identifier); instances of one deployment must agree on it. */
   channel?: string;
@@ -21,7 +34,15 @@ const MAX_PAYLOAD_BYTES = 7900;
  *
  * @example
  * ```ts
- * const auth = await createTessera({ store, issuer, clusterBus: createPostgresClusterBus(pool) })
+ * import pg from 'pg'
+ * import { createTessera } from 'tessera'
+ * import { createPostgresClusterBus, createPostgresStore } from 'tessera/postgres'
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+ * const store = createPostgresStore(pool)
+ * await store.migrate()
+ * // The bus may share the store's pool (it holds one connection for LISTEN): close auth before the store.
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com', clusterBus: createPostgresClusterBus(pool) })
  * ```
  */
 export function createPostgresClusterBus(pool: Pool, options: PostgresClusterBusOptions = {}): ClusterBus {

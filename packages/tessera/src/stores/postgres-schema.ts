@@ -163,7 +163,20 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   `,
 ];
 
-/** The schema version this code expects (the highest version in `schema_migrations`). */
+/**
+ * The schema version this code expects (the highest version in `schema_migrations`): a
+ * deployment can check a database before it starts this version.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { POSTGRES_SCHEMA_VERSION } from 'tessera/postgres'
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+ * const { rows } = await pool.query<{ version: number | null }>('SELECT max(version) AS version FROM tessera.schema_migrations')
+ * if (rows[0]?.version !== POSTGRES_SCHEMA_VERSION) console.warn('the database needs `migrate` first')
+ * ```
+ */
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
 
 /**
@@ -174,6 +187,22 @@ export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
  *
  * `CREATE SCHEMA` runs only when the schema does not exist, so a role without the `CREATE`
  * privilege on the database can migrate a schema an administrator created for it.
+ * `store.migrate()` calls it; call it yourself to migrate with a pool of its own (a deploy
+ * step, or longer timeouts than the request path's).
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { migratePostgres } from 'tessera/postgres'
+ *
+ * // One patient connection: an instance starting with others waits here for their migration.
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1, connectionTimeoutMillis: 30_000 })
+ * try {
+ *   await migratePostgres(pool, 'tessera')
+ * } finally {
+ *   await pool.end()
+ * }
+ * ```
  */
 export async function migratePostgres(pool: Pool, schema: string): Promise<void> {
   const s = quotePostgresSchema(schema);

@@ -37,7 +37,20 @@ export {
 // under the feed's advisory lock. Atomicity comes from the database (a compare-and-set UPDATE,
 // INSERT … ON CONFLICT, data-modifying CTEs), never from JavaScript.
 
-/** Options of {@link createPostgresStore}. */
+/**
+ * Options of {@link createPostgresStore}: which schema holds the tables, so that several
+ * deployments (or Tessera and the application) can share one database.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { createPostgresStore } from 'tessera/postgres'
+ * import type { PostgresStoreOptions } from 'tessera/postgres'
+ *
+ * const options: PostgresStoreOptions = { schema: 'tessera_staging' }
+ * const store = createPostgresStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }), options)
+ * ```
+ */
 export interface PostgresStoreOptions {
   /**
    * The schema every table lives in (created by `migrate()`). Default `'tessera'`. Must match
@@ -65,8 +78,10 @@ export interface PostgresStoreOptions {
  * @example
  * ```ts
  * import pg from 'pg'
+ * import { createPostgresStore } from 'tessera/postgres'
+ *
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 5000 })
- * pool.on('error', (error) => log.warn({ error }, 'idle PostgreSQL client failed'))
+ * pool.on('error', (error) => console.warn('idle PostgreSQL client failed:', error.message))
  * const store = createPostgresStore(pool, { schema: 'tessera' })
  * await store.migrate()
  * ```
@@ -398,7 +413,21 @@ function buildStatements(s: string) {
 
 type Statements = ReturnType<typeof buildStatements>;
 
-/** The PostgreSQL implementation of the storage contract. See {@link createPostgresStore}. */
+/**
+ * The PostgreSQL implementation of the storage contract, for several nodes sharing one
+ * database: what {@link createPostgresStore} returns. It owns its pool: `close()` ends it.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { createPostgresStore } from 'tessera/postgres'
+ * import type { PostgresStore } from 'tessera/postgres'
+ *
+ * const store: PostgresStore = createPostgresStore(new pg.Pool({ connectionString: process.env.DATABASE_URL }))
+ * await store.migrate()
+ * console.log(`tables in schema ${store.schema}`)
+ * ```
+ */
 export class PostgresStore implements Store {
   /** The schema the tables live in (unquoted). */
   readonly schema: string;

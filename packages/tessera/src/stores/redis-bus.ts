@@ -2,7 +2,19 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ClusterBus, ClusterMessage } from '../revocation/cluster-bus.js';
 import { parseClusterMessage } from '../revocation/cluster-bus.js';
 
-/** Options of {@link createRedisClusterBus}. */
+/**
+ * Options of {@link createRedisClusterBus}: the pub/sub channel, one per deployment sharing
+ * the Redis.
+ *
+ * @example
+ * ```ts
+ * import { createRedisClient, createRedisClusterBus } from 'tessera/redis'
+ * import type { RedisClusterBusOptions } from 'tessera/redis'
+ *
+ * const options: RedisClusterBusOptions = { channel: 'staging:tessera:cluster' }
+ * const clusterBus = createRedisClusterBus(createRedisClient('redis://127.0.0.1:6379'), options)
+ * ```
+ */
 export interface RedisClusterBusOptions {
   /** The pub/sub channel; instances of one deployment must agree on it. */
   channel?: string;
@@ -16,7 +28,11 @@ export interface RedisClusterBusOptions {
  *
  * @example
  * ```ts
- * const auth = await createTessera({ store, issuer, clusterBus: createRedisClusterBus(redis) })
+ * import { createTessera } from 'tessera'
+ * import { createRedisClient, createRedisClusterBus } from 'tessera/redis'
+ *
+ * const client = createRedisClient('redis://127.0.0.1:6379') // the one the Redis store uses will do
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com', clusterBus: createRedisClusterBus(client) })
  * ```
  */
 export function createRedisClusterBus(client: Redis | Cluster, options: RedisClusterBusOptions = {}): ClusterBus {

@@ -62,7 +62,24 @@ import {
 // on Redis Cluster too. Ids from sessionIdFor start with their user's tag: a lookup by id alone
 // finds the slot, and the record, in one round trip.
 
-/** Options of {@link createRedisStore}. */
+/**
+ * Options of {@link createRedisStore}: the Redis client, the durable store behind it, and how
+ * keys are named and kept.
+ *
+ * @example
+ * ```ts
+ * import { createRedisClient, createRedisStore } from 'tessera/redis'
+ * import type { RedisStoreOptions } from 'tessera/redis'
+ * import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * const options: RedisStoreOptions = {
+ *   client: createRedisClient('redis://127.0.0.1:6379'),
+ *   database: createSqliteStore(openSqliteDatabase('data/tessera.db')),
+ *   keyPrefix: 'staging:tessera:', // one prefix per deployment sharing the Redis
+ * }
+ * const store = createRedisStore(options)
+ * ```
+ */
 export interface RedisStoreOptions {
   /** A connected client, owned by the caller (see {@link createRedisClient}, {@link createRedisCluster}). */
   client: Redis | Cluster;
@@ -98,11 +115,17 @@ const SCAN_COUNT = 500;
  *
  * @example
  * ```ts
- * const client = createRedisClient(process.env.REDIS_URL!)
+ * import { once } from 'node:events'
+ * import { createTessera } from 'tessera'
+ * import { createRedisClient, createRedisStore } from 'tessera/redis'
+ * import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * const client = createRedisClient('redis://127.0.0.1:6379')
  * await once(client, 'ready')
  * const database = createSqliteStore(openSqliteDatabase('data/tessera.db'))
- * const store = createRedisStore({ client, database, clock })
- * await store.migrate()
+ * const store = createRedisStore({ client, database })
+ * await store.migrate() // migrates the database
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com' })
  * ```
  */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
@@ -112,7 +135,16 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 /**
  * Fail-fast client settings for the request path: a command fails at once while disconnected
  * (no offline queue), is retried at most once, and times out after 500 ms, so a Redis outage
- * turns into a prompt 503 rather than hung requests; reconnects back off up to 2 s.
+ * turns into a prompt 503 rather than hung requests; reconnects back off up to 2 s. For a
+ * client you construct yourself ({@link createRedisClient} applies them).
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { redisClientOptions } from 'tessera/redis'
+ *
+ * const client = new Redis('rediss://redis.example.com:6380', { ...redisClientOptions(), username: 'tessera', password: process.env.REDIS_PASSWORD })
+ * ```
  */
 export function redisClientOptions(): RedisOptions {
   return {
@@ -125,7 +157,20 @@ export function redisClientOptions(): RedisOptions {
   };
 }
 
-/** The same fail-fast settings for a {@link Cluster} (per-node settings go in `redisOptions`). */
+/**
+ * The same fail-fast settings for a {@link Cluster} (per-node settings go in `redisOptions`):
+ * spread them, and merge your own node settings into `redisOptions`.
+ *
+ * @example
+ * ```ts
+ * import { createRedisCluster, redisClusterOptions } from 'tessera/redis'
+ *
+ * const defaults = redisClusterOptions()
+ * const cluster = createRedisCluster([{ host: 'redis-1.internal', port: 6379 }], {
+ *   redisOptions: { ...defaults.redisOptions, password: process.env.REDIS_PASSWORD },
+ * })
+ * ```
+ */
 export function redisClusterOptions(): ClusterOptions {
   return {
     enableOfflineQueue: false,
@@ -135,12 +180,39 @@ export function redisClusterOptions(): ClusterOptions {
   };
 }
 
-/** A standalone client with {@link redisClientOptions} (plus `overrides`). It connects at once; wait for `ready`. */
+/**
+ * A standalone client with {@link redisClientOptions} (plus `overrides`), for a
+ * {@link RedisStore} or a cluster bus. It connects at once; wait for `ready`.
+ *
+ * @example
+ * ```ts
+ * import { once } from 'node:events'
+ * import { createRedisClient } from 'tessera/redis'
+ *
+ * const client = createRedisClient('redis://127.0.0.1:6379', { connectionName: 'tessera' })
+ * client.on('error', (error) => console.warn('redis:', error.message)) // reconnects by itself
+ * await once(client, 'ready')
+ * ```
+ */
 export function createRedisClient(url: string, overrides: RedisOptions = {}): Redis {
   return new ioredis.Redis(url, { ...redisClientOptions(), ...overrides });
 }
 
-/** A Cluster client with {@link redisClusterOptions} (plus `overrides`). It connects at once; wait for `ready`. */
+/**
+ * A Cluster client with {@link redisClusterOptions} (plus `overrides`): the store keeps each
+ * user's keys in one slot, so it works on Redis Cluster as on one node. It connects at once;
+ * wait for `ready`.
+ *
+ * @example
+ * ```ts
+ * import { once } from 'node:events'
+ * import { createRedisCluster } from 'tessera/redis'
+ *
+ * const cluster = createRedisCluster([{ host: 'redis-1.internal', port: 6379 }, { host: 'redis-2.internal', port: 6379 }])
+ * cluster.on('error', (error) => console.warn('redis:', error.message))
+ * await once(cluster, 'ready')
+ * ```
+ */
 export function createRedisCluster(nodes: ClusterNode[], overrides: ClusterOptions = {}): Cluster {
   return new ioredis.Cluster(nodes, { ...redisClusterOptions(), ...overrides });
 }
@@ -160,7 +232,23 @@ function idSlot(sessionId: string): string {
 
 const isCluster = (client: Redis | Cluster): client is Cluster => client.isCluster;
 
-/** The Redis implementation of the storage contract. See {@link createRedisStore}. */
+/**
+ * The Redis implementation of the storage contract: what {@link createRedisStore} returns.
+ * It owns neither its client nor its database: close those yourself, after it.
+ *
+ * @example
+ * ```ts
+ * import type { Redis } from 'ioredis'
+ * import type { Store } from 'tessera'
+ * import type { RedisStore } from 'tessera/redis'
+ *
+ * async function shutDown(store: RedisStore, client: Redis, database: Store): Promise<void> {
+ *   await store.close() // later calls reject
+ *   client.disconnect()
+ *   await database.close()
+ * }
+ * ```
+ */
 export class RedisStore implements Store {
   readonly #client: Redis | Cluster;
   readonly #database: Store;

@@ -168,6 +168,15 @@ function checkedVersion(db: Database): number {
  * `synchronous = NORMAL`, a 5 s busy timeout and foreign keys on. The file holds signing keys:
  * a missing parent directory is created with mode 0700 and a missing file with mode 0600.
  * `':memory:'` opens a private in-memory database.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * const db = openSqliteDatabase(`${process.env.DATA_DIR ?? './data'}/tessera.db`)
+ * const store = createSqliteStore(db) // the store owns the connection from here on
+ * await store.migrate()
+ * ```
  */
 export function openSqliteDatabase(path: string): Database {
   if (path !== ':memory:' && path !== '') {

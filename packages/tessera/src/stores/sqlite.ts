@@ -34,8 +34,12 @@ export { openSqliteDatabase } from './sqlite-schema.js';
  *
  * @example
  * ```ts
+ * import { createTessera } from 'tessera'
+ * import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite'
+ *
  * const store = createSqliteStore(openSqliteDatabase('data/tessera.db'))
  * await store.migrate()
+ * const auth = await createTessera({ store, issuer: 'https://auth.example.com' })
  * ```
  */
 export function createSqliteStore(db: Database): SqliteStore {
@@ -219,7 +223,21 @@ function prepareTransactions(db: Database, s: () => Statements) {
   };
 }
 
-/** The SQLite implementation of the storage contract. See {@link createSqliteStore}. */
+/**
+ * The SQLite implementation of the storage contract, for a single node: what
+ * {@link createSqliteStore} returns. It owns its connection: `close()` closes it.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite'
+ * import type { SqliteStore } from 'tessera/sqlite'
+ *
+ * const store: SqliteStore = createSqliteStore(openSqliteDatabase(':memory:')) // a private database, e.g. for a test
+ * await store.migrate()
+ * // …
+ * await store.close()
+ * ```
+ */
 export class SqliteStore implements Store {
   readonly #db: Database;
   #statements: Statements | undefined;
