@@ -25,7 +25,20 @@ declare global {
   }
 }
 
-/** Options of {@link tesseraExpress}. */
+/**
+ * Options of {@link tesseraExpress}: the auth service, where its routes answer, and how many
+ * proxies to trust for client addresses.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { tesseraExpress } from 'tessera/express'
+ * import type { TesseraExpressOptions } from 'tessera/express'
+ *
+ * const options: TesseraExpressOptions = { auth, trustProxyHops: 1 } // behind one reverse proxy
+ * express().use(tesseraExpress(options))
+ * ```
+ */
 export interface TesseraExpressOptions {
   auth: Tessera;
   /**
@@ -42,6 +55,18 @@ export interface TesseraExpressOptions {
  * The middleware that {@link tesseraExpress} returns: pass it to `app.use()` as is (Express
  * flattens the array). Its second element turns body-parser errors on the auth paths (when
  * `express.json()` runs first and meets bad JSON) into the spec's error shape.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { tesseraExpress } from 'tessera/express'
+ * import type { TesseraExpress } from 'tessera/express'
+ *
+ * const tessera: TesseraExpress = tesseraExpress({ auth })
+ * const app = express()
+ * app.use(tessera)
+ * app.delete('/notes/:id', tessera.requireAuth, (req, res) => { res.sendStatus(204) })
+ * ```
  */
 export interface TesseraExpress extends Array<RequestHandler | ErrorRequestHandler> {
   /** Middleware for your own routes: sets `req.auth`, or answers 401 (503 on a store outage). */
@@ -155,6 +180,7 @@ function bodyParserError(error: unknown): TesseraError | null {
  * import express from 'express'
  * import { tesseraExpress } from 'tessera/express'
  *
+ * const app = express()
  * const tessera = tesseraExpress({ auth })
  * app.use(tessera) // POST /auth/login, GET /auth/me, …
  * app.get('/hello', tessera.requireAuth, (req, res) => {

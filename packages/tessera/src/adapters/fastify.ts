@@ -13,7 +13,22 @@ import { parseQuery } from '../http/query.js';
 import { BODY_LIMIT_BYTES } from '../http/read-json-body.js';
 import { requireOptionalPeer } from '../require-optional-peer.js';
 
-/** Options of the Fastify plugin. */
+/**
+ * Options of the Fastify plugin ({@link tesseraFastify}): the auth service, where its routes
+ * go (or none), and how many proxies to trust for client addresses.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { tesseraFastify } from 'tessera/fastify'
+ * import type { TesseraFastifyOptions } from 'tessera/fastify'
+ *
+ * const app = Fastify()
+ * // Hooks only (the auth API is served by another app), behind one reverse proxy.
+ * const options: TesseraFastifyOptions = { auth, routePrefix: false, trustProxyHops: 1 }
+ * await app.register(tesseraFastify, options)
+ * ```
+ */
 export interface TesseraFastifyOptions {
   auth: Tessera;
   /** Where the auth routes are mounted. Default `/auth`; `false` mounts none (hooks only). */
@@ -39,7 +54,21 @@ const HIDDEN_FROM_DOCS = { tags: ['hidden'] } as unknown as FastifySchema;
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
-/** The request facts the framework-free routes need. */
+/**
+ * The request facts the framework-free routes need, from a Fastify request: for serving an
+ * auth route (or your own framework-free handler) outside the plugin's routes.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { AUTH_ROUTES, runAuthRoute } from 'tessera'
+ * import { sendResponse, toRequestInfo } from 'tessera/fastify'
+ *
+ * const app = Fastify()
+ * const me = AUTH_ROUTES.find((r) => r.method === 'GET' && r.path === '/me')!
+ * app.get('/api/whoami', async (request, reply) => sendResponse(reply, await runAuthRoute(me, auth, toRequestInfo(request, 0))))
+ * ```
+ */
 export function toRequestInfo(request: FastifyRequest, trustProxyHops: number): HttpRequestInfo {
   return {
     method: request.method,
@@ -52,7 +81,23 @@ export function toRequestInfo(request: FastifyRequest, trustProxyHops: number): 
   };
 }
 
-/** Writes a framework-free response. */
+/**
+ * Writes a framework-free response (status, headers, JSON body) with Fastify's reply: how
+ * your own routes answer in the spec's error shape.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { errorResponse, TesseraError } from 'tessera'
+ * import { sendResponse } from 'tessera/fastify'
+ *
+ * const app = Fastify()
+ * app.get('/internal/sessions', async (request, reply) => {
+ *   if (request.headers['x-internal-key'] !== process.env.INTERNAL_KEY) return sendResponse(reply, errorResponse(new TesseraError('unauthorized')))
+ *   return { active: await auth.countActiveSessions() }
+ * })
+ * ```
+ */
 export function sendResponse(reply: FastifyReply, response: HttpResponse): FastifyReply {
   reply.code(response.status);
   for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
@@ -139,8 +184,11 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
  *
  * @example
  * ```ts
+ * import Fastify from 'fastify'
  * import { tesseraFastify } from 'tessera/fastify'
- * await app.register(tesseraFastify, { auth })
+ *
+ * const app = Fastify()
+ * await app.register(tesseraFastify, { auth }) // POST /auth/login, GET /auth/me, …
  * app.get('/private', { preHandler: app.requireAuth }, async (req) => ({ hello: req.auth }))
  * ```
  */

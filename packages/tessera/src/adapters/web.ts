@@ -11,7 +11,20 @@ import type { HttpResponse } from '../http/http-types.js';
 // The adapter for web-standard Request/Response runtimes and frameworks: Hono, Bun, Deno,
 // Next.js route handlers, Cloudflare-style `fetch` handlers. No dependency at all.
 
-/** Options of {@link createWebHandler}. */
+/**
+ * Options of {@link createWebHandler}: the auth service, where its routes answer, and how the
+ * client address is found (runtimes differ).
+ *
+ * @example
+ * ```ts
+ * import { createWebHandler } from 'tessera/web'
+ * import type { WebHandlerOptions } from 'tessera/web'
+ *
+ * // Behind Cloudflare, which sets CF-Connecting-IP to the client's address.
+ * const options: WebHandlerOptions = { auth, clientIp: (request) => request.headers.get('cf-connecting-ip') ?? 'unknown' }
+ * export default { fetch: createWebHandler(options) }
+ * ```
+ */
 export interface WebHandlerOptions {
   auth: Tessera;
   /** The path the auth routes answer under. Default `/auth` (the refresh cookie's path). */
@@ -26,13 +39,41 @@ export interface WebHandlerOptions {
   clientIp?: (request: Request) => string;
 }
 
-/** What the runtime knows about the connection, beside the `Request`. */
+/**
+ * What the runtime knows about the connection, beside the `Request`: a `Request` carries no
+ * peer address, and the login throttle needs one.
+ *
+ * @example
+ * ```ts
+ * import { createWebHandler } from 'tessera/web'
+ * import type { WebRequestContext } from 'tessera/web'
+ *
+ * const handleAuth = createWebHandler({ auth })
+ * function onRequest(request: Request, peerAddress: string | undefined): Promise<Response> {
+ *   const context: WebRequestContext = { ip: peerAddress }
+ *   return handleAuth(request, context)
+ * }
+ * ```
+ */
 export interface WebRequestContext {
   /** The peer address of the connection (Node `socket.remoteAddress`, Bun `server.requestIP`). */
   ip?: string | undefined;
 }
 
-/** A `fetch`-style handler: `(request) => Promise<Response>`. */
+/**
+ * A `fetch`-style handler, `(request, context?) => Promise<Response>`: what runtimes and
+ * routers that speak web-standard `Request`/`Response` mount.
+ *
+ * @example
+ * ```ts
+ * import { createWebHandler } from 'tessera/web'
+ * import type { WebHandler } from 'tessera/web'
+ *
+ * const handleAuth: WebHandler = createWebHandler({ auth })
+ * const handle: WebHandler = (request, context) =>
+ *   new URL(request.url).pathname.startsWith('/auth/') ? handleAuth(request, context) : Promise.resolve(new Response('Not found', { status: 404 }))
+ * ```
+ */
 export type WebHandler = (request: Request, context?: WebRequestContext) => Promise<Response>;
 
 function protocolOf(url: URL): 'http' | 'https' {
@@ -74,7 +115,20 @@ async function readStream(request: Request, limitBytes: number): Promise<Uint8Ar
   return bytes;
 }
 
-/** Turns a framework-free response into a `Response`, each `Set-Cookie` its own header. */
+/**
+ * Turns a framework-free response into a `Response`, each `Set-Cookie` its own header (and no
+ * body for `HEAD`): how your own handlers answer in the spec's shape.
+ *
+ * @example
+ * ```ts
+ * import { errorResponse, TesseraError } from 'tessera'
+ * import { toWebResponse } from 'tessera/web'
+ *
+ * function notYours(): Response {
+ *   return toWebResponse(errorResponse(new TesseraError('forbidden'))) // 403 {"error":{"code":"forbidden",…}}
+ * }
+ * ```
+ */
 export function toWebResponse(response: HttpResponse, method = 'GET'): Response {
   const headers = new Headers();
   for (const [name, value] of Object.entries(response.headers)) {
@@ -91,7 +145,12 @@ export function toWebResponse(response: HttpResponse, method = 'GET'): Response 
  *
  * @example
  * ```ts
+ * import { getConnInfo } from '@hono/node-server/conninfo'
+ * import { Hono } from 'hono'
+ * import { createWebHandler } from 'tessera/web'
+ *
  * // Hono on Node
+ * const app = new Hono()
  * const handleAuth = createWebHandler({ auth })
  * app.all('/auth/*', (c) => handleAuth(c.req.raw, { ip: getConnInfo(c).remote.address }))
  * // Next.js: app/auth/[...path]/route.ts
@@ -126,8 +185,20 @@ export function createWebHandler(options: WebHandlerOptions): WebHandler {
 }
 
 /**
- * Who sent this request: the `AuthResult` of its `Authorization` and `Cookie` headers.
- * Throws `unavailable` when the store cannot be reached (never "anonymous").
+ * Who sent this request: the `AuthResult` of its `Authorization` and `Cookie` headers, for
+ * pages that serve signed-in and anonymous callers alike. It refuses nothing (no 401, no CSRF
+ * check): guard a route with {@link requireAuth}. Throws `unavailable` when the store cannot
+ * be reached (never "anonymous").
+ *
+ * @example
+ * ```ts
+ * import { authenticateRequest } from 'tessera/web'
+ *
+ * export async function GET(request: Request): Promise<Response> {
+ *   const result = await authenticateRequest(auth, request)
+ *   return Response.json({ greeting: result.status === 'authenticated' ? 'Welcome back' : 'Hello, guest' })
+ * }
+ * ```
  */
 export function authenticateRequest(auth: Tessera, request: Request): Promise<AuthResult> {
   return auth.authenticate({
@@ -143,9 +214,13 @@ export function authenticateRequest(auth: Tessera, request: Request): Promise<Au
  *
  * @example
  * ```ts
- * const who = await requireAuth(auth, request)
- * if (who instanceof Response) return who
- * return Response.json({ userId: who.userId })
+ * import { requireAuth } from 'tessera/web'
+ *
+ * export async function POST(request: Request): Promise<Response> {
+ *   const who = await requireAuth(auth, request)
+ *   if (who instanceof Response) return who // 401, 403 or 503, ready to send
+ *   return Response.json({ userId: who.userId })
+ * }
  * ```
  */
 export async function requireAuth(auth: Tessera, request: Request): Promise<Authenticated | Response> {

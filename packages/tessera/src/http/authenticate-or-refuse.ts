@@ -5,7 +5,24 @@ import { checkOrigin } from './route-kit.js';
 import { errorResponse } from './error-response.js';
 import type { HttpRequestInfo, HttpResponse } from './http-types.js';
 
-/** An authenticated {@link AuthResult}. */
+/**
+ * An authenticated {@link AuthResult}: what `requireAuth` hands a guarded route, so it needs
+ * no `status` check.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth } from 'tessera/web'
+ * import type { Authenticated } from 'tessera/web'
+ *
+ * function describeCaller(who: Authenticated): string {
+ *   return `${who.userId} (${who.mode}, until ${who.expiresAt})`
+ * }
+ * export async function GET(request: Request): Promise<Response> {
+ *   const who = await requireAuth(auth, request)
+ *   return who instanceof Response ? who : new Response(describeCaller(who))
+ * }
+ * ```
+ */
 export type Authenticated = Extract<AuthResult, { status: 'authenticated' }>;
 
 /** The outcome of an adapter's `requireAuth`: who is calling, or the response that refuses. */
