@@ -46,16 +46,36 @@ export function createSqliteStore(db: Database): SqliteStore {
   return new SqliteStore(db);
 }
 
-const USER_COLUMNS = (t: string): string =>
-  `${t}.id, ${t}.email, ${t}.email_normalized AS emailNormalized, ${t}.password_hash AS passwordHash,
-   ${t}.created_at AS createdAt, ${t}.disabled_at AS disabledAt, ${t}.email_verified_at AS emailVerifiedAt`;
+/** Column → field of {@link UserRecord}, in SELECT order (the SQL and the raw-row reader share it). */
+const USER_FIELDS = [
+  ['id', 'id'], ['email', 'email'], ['email_normalized', 'emailNormalized'], ['password_hash', 'passwordHash'],
+  ['created_at', 'createdAt'], ['disabled_at', 'disabledAt'], ['email_verified_at', 'emailVerifiedAt'],
+] as const;
 
-const SESSION_COLUMNS = (t: string): string =>
-  `${t}.id, ${t}.user_id AS userId, ${t}.mode, ${t}.secret_hash AS secretHash,
-   ${t}.previous_secret_hash AS previousSecretHash, ${t}.rotated_at AS rotatedAt, ${t}.generation,
-   ${t}.device, ${t}.ip, ${t}.created_at AS createdAt, ${t}.last_seen_at AS lastSeenAt,
-   ${t}.idle_expires_at AS idleExpiresAt, ${t}.absolute_expires_at AS absoluteExpiresAt,
-   ${t}.revoked_at AS revokedAt`;
+/** Column → field of {@link SessionRecord}, in SELECT order. */
+const SESSION_FIELDS = [
+  ['id', 'id'], ['user_id', 'userId'], ['mode', 'mode'], ['secret_hash', 'secretHash'],
+  ['previous_secret_hash', 'previousSecretHash'], ['rotated_at', 'rotatedAt'], ['generation', 'generation'],
+  ['device', 'device'], ['ip', 'ip'], ['created_at', 'createdAt'], ['last_seen_at', 'lastSeenAt'],
+  ['idle_expires_at', 'idleExpiresAt'], ['absolute_expires_at', 'absoluteExpiresAt'], ['revoked_at', 'revokedAt'],
+] as const;
+
+type Fields = ReadonlyArray<readonly [string, string]>;
+
+const columns = (fields: Fields, t: string): string => fields.map(([column, field]) => `${t}.${column} AS ${field}`).join(', ');
+const USER_COLUMNS = (t: string): string => columns(USER_FIELDS, t);
+const SESSION_COLUMNS = (t: string): string => columns(SESSION_FIELDS, t);
+
+/**
+ * A record from `fields.length` values of a raw row, from `offset`. The session lookup reads
+ * raw rows: better-sqlite3's `expand()` (a nested object per table) cost about 10 µs more per
+ * lookup than this, two thirds of the whole lookup (measured on this machine).
+ */
+function fromRaw<T>(row: readonly unknown[], fields: Fields, offset: number): T {
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i < fields.length; i++) record[fields[i]![1]] = row[offset + i];
+  return record as T;
+}
 
 const AUDIT_COLUMNS =
   'seq, at, type, user_id AS userId, session_id AS sessionId, ip, detail';
@@ -107,12 +127,12 @@ function prepareStatements(db: Database) {
          @device, @ip, @createdAt, @lastSeenAt, @idleExpiresAt, @absoluteExpiresAt, @revokedAt)`,
     ),
     sessionAndUser: db
-      // expand(): the row is { sessions: {...}, users: {...} }, namespaced by table name.
-      .prepare<[string], { sessions: SessionRecord; users: UserRecord }>(
+      // raw(): the row is an array, session columns then user columns (see fromRaw).
+      .prepare<[string], unknown[]>(
         `SELECT ${SESSION_COLUMNS('session')}, ${USER_COLUMNS('user')}
          FROM sessions session JOIN users user ON user.id = session.user_id WHERE session.id = ?`,
       )
-      .expand(),
+      .raw(),
     touchSession: db.prepare<[number, number, string, number, number]>(
       `UPDATE sessions SET last_seen_at = ?, idle_expires_at = MIN(?, absolute_expires_at)
        WHERE id = ? AND ${ACTIVE}`,
@@ -347,7 +367,8 @@ export class SqliteStore implements Store {
 
   async getSessionAndUser(sessionId: string): Promise<SessionAndUser | null> {
     const row = this.#s.sessionAndUser.get(sessionId);
-    return row ? { session: row.sessions, user: row.users } : null;
+    if (!row) return null;
+    return { session: fromRaw<SessionRecord>(row, SESSION_FIELDS, 0), user: fromRaw<UserRecord>(row, USER_FIELDS, SESSION_FIELDS.length) };
   }
 
   async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
