@@ -13,7 +13,20 @@ import type { RefusalReason } from './refusal.js';
  * RFC 8725 §3.11).
  */
 
-/** The claims of an access token (RFC 9068 §2.2; `sid` from OpenID Connect). */
+/**
+ * The claims of an access token (RFC 9068 §2.2; `sid` from OpenID Connect), as `verify`
+ * returns them: `sub` is the user id, `sid` the session record.
+ *
+ * @example
+ * ```ts
+ * import type { AccessTokenClaims, RemoteVerifier } from 'tessera/verifier'
+ *
+ * async function ownerOf(verifier: RemoteVerifier, token: string): Promise<string> {
+ *   const claims: AccessTokenClaims = await verifier.verify(token)
+ *   return claims.sub
+ * }
+ * ```
+ */
 export interface AccessTokenClaims {
   iss: string;
   /** One audience, or several (RFC 7519 §4.1.3). */

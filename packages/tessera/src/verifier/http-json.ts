@@ -7,10 +7,43 @@
 
 import { TesseraError } from '../errors.js';
 
-/** The `fetch` the verifier calls: the global one, or a test double. */
+/**
+ * The `fetch` the verifier calls (the `fetch` option): the global one, or a test double, or a
+ * wrapper that adds logging or a proxy.
+ *
+ * @example
+ * ```ts
+ * import { createRemoteVerifier } from 'tessera/verifier'
+ * import type { FetchFunction } from 'tessera/verifier'
+ *
+ * const loggingFetch: FetchFunction = async (input, init) => {
+ *   console.log('verifier GET', input instanceof Request ? input.url : input.toString())
+ *   return fetch(input, init)
+ * }
+ * const verifier = createRemoteVerifier({ issuer: 'https://auth.example.com', revocations: 'none', fetch: loggingFetch })
+ * ```
+ */
 export type FetchFunction = typeof fetch;
 
-/** Why a remote document could not be read. */
+/**
+ * Why a remote document (the JWKS, a revocation feed page) could not be read: unreachable,
+ * too slow, an error status, or malformed. It arrives as the `cause` of an `unavailable`
+ * error, or through `onError` for background refreshes; its message names no secret.
+ *
+ * @example
+ * ```ts
+ * import { TesseraError } from 'tessera'
+ * import { createRemoteVerifier, RemoteFetchError } from 'tessera/verifier'
+ *
+ * const verifier = createRemoteVerifier({ issuer: 'https://auth.example.com', serviceKey: process.env.TESSERA_SERVICE_KEY })
+ * try {
+ *   await verifier.start()
+ * } catch (e) {
+ *   if (e instanceof TesseraError && e.cause instanceof RemoteFetchError) console.warn(`Tessera not reachable yet: ${e.cause.message}`)
+ *   else throw e
+ * }
+ * ```
+ */
 export class RemoteFetchError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

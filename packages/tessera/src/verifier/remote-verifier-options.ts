@@ -4,7 +4,26 @@ import { TesseraError } from '../errors.js';
 import { checkRemoteUrl } from './http-json.js';
 import type { FetchFunction } from './http-json.js';
 
-/** Options of `createRemoteVerifier`. Times are in the unit their name says. */
+/**
+ * Options of `createRemoteVerifier`: which tokens to accept and how fresh the revocation
+ * view must be. Only `issuer` is required (and `serviceKey` while revocations are followed).
+ * Times are in the unit their name says.
+ *
+ * @example
+ * ```ts
+ * import { createRemoteVerifier } from 'tessera/verifier'
+ * import type { RemoteVerifierOptions } from 'tessera/verifier'
+ *
+ * const options: RemoteVerifierOptions = {
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com', // Tessera's `audience` option
+ *   serviceKey: process.env.TESSERA_SERVICE_KEY,
+ *   maxLagSeconds: 10,
+ *   onError: (error) => console.warn('token verifier:', error),
+ * }
+ * const verifier = createRemoteVerifier(options)
+ * ```
+ */
 export interface RemoteVerifierOptions {
   /** The exact `iss` of the tokens (Tessera's `TESSERA_ISSUER`), e.g. `https://auth.example.com`. */
   issuer: string;

@@ -21,14 +21,6 @@ import type { RemoteVerifier } from './remote-verifier-types.js';
  * `unavailable`: "could not check" is never "valid".
  *
  * HS256 tokens cannot be verified remotely: their secret is never published in the JWKS.
- *
- * @example
- * ```ts
- * import { createRemoteVerifier } from 'tessera/verifier'
- * const verifier = createRemoteVerifier({ issuer: 'https://auth.example.com', serviceKey: process.env.TESSERA_SERVICE_KEY })
- * await verifier.start()
- * const claims = await verifier.verifyRequest({ authorization: req.headers.authorization })
- * ```
  */
 
 export type { RemoteVerifierOptions } from './remote-verifier-options.js';
@@ -41,7 +33,23 @@ function refused(reason: string): TesseraError {
   return new TesseraError('unauthorized', { cause: new Error(reason) });
 }
 
-/** Creates a verifier; throws `TesseraError('invalid_request')` for bad options. See {@link RemoteVerifier}. */
+/**
+ * Creates a verifier of Tessera access tokens for another service: no call to Tessera per
+ * request, revocations followed from its feed, and "could not check" never taken for valid.
+ * Throws `TesseraError('invalid_request')` for bad options. See {@link RemoteVerifier}.
+ *
+ * @example
+ * ```ts
+ * import { createRemoteVerifier } from 'tessera/verifier'
+ *
+ * const verifier = createRemoteVerifier({ issuer: 'https://auth.example.com', serviceKey: process.env.TESSERA_SERVICE_KEY })
+ * await verifier.start()
+ * async function userIdOf(request: Request): Promise<string> {
+ *   const claims = await verifier.verifyRequest({ authorization: request.headers.get('authorization') ?? undefined })
+ *   return claims.sub
+ * }
+ * ```
+ */
 export function createRemoteVerifier(input: RemoteVerifierOptions): RemoteVerifier {
   const o = resolveRemoteVerifierOptions(input);
   const { clock } = o;
