@@ -32,7 +32,25 @@ export function noContent(setCookies: string[] = []): HttpResponse {
   return r;
 }
 
-/** Refuses cross-site state-changing requests (see request-origin.ts). */
+/**
+ * Refuses cross-site state-changing requests (see request-origin.ts): throws `forbidden` when
+ * a request other than GET, HEAD or OPTIONS comes from a browser on an origin other than the
+ * request's own, the issuer's or a trusted one. For routes of your own that a browser may
+ * call with its cookies; the auth routes and the adapters' `requireAuth` already check.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { checkOrigin } from 'tessera'
+ * import { toRequestInfo } from 'tessera/fastify'
+ *
+ * const app = Fastify()
+ * app.post('/settings', async (request) => {
+ *   checkOrigin(auth, toRequestInfo(request, 0)) // a TesseraError('forbidden') for a cross-site form
+ *   return { saved: true }
+ * })
+ * ```
+ */
 export function checkOrigin(auth: Tessera, request: HttpRequestInfo): void {
   assertSameOrigin({
     method: request.method,
