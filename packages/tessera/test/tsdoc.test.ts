@@ -11,8 +11,9 @@ import ts from 'typescript';
 // own, importing the library by its public name (the root tsconfig maps the subpaths to src):
 // an example that no longer matches the API fails here, not in a reader's editor.
 //
-// An example may use, undeclared, the names of EXAMPLE_GLOBALS (what a reader of any example
-// already has at hand); anything else it declares or imports.
+// An example may use two names undeclared, as a reader has them at hand: `auth` (a Tessera
+// instance) and `store` (a Store); see EXAMPLE_GLOBALS. Anything else it declares or imports.
+// The examples are compiled in memory (never written), in one program: about a second.
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = join(packageDir, '..', '..');
