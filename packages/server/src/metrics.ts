@@ -19,7 +19,7 @@ export const REVOCATION_REASONS = [
 ] as const satisfies readonly RevocationReason[];
 /** Expected `kind` values of `tessera_mail_total`. */
 export const MAIL_KINDS = [
-  'email_verification', 'password_reset', 'password_changed', 'email_change', 'email_change_notice', 'email_changed',
+  'email_verification', 'password_reset', 'password_changed', 'email_change', 'email_change_notice', 'email_changed', 'account_deleted',
 ] as const satisfies readonly MailKind[];
 /** Expected `outcome` values of `tessera_mail_total`. */
 export const MAIL_OUTCOMES = ['sent', 'failed', 'dropped'] as const;

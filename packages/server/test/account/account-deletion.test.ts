@@ -44,6 +44,19 @@ describe('account deletion by the user', () => {
     const [latest] = body(audit).entries;
     assert.equal(latest.type, 'account_deleted');
     assert.equal(latest.detail, 'sessions_ended=2');
+
+    // The address is told, in words a stranger's deletion would alarm.
+    const notice = await m.last(email, /^Your account was deleted$/);
+    assert.match(notice.text, /was deleted on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    assert.match(notice.text, /If this was not you/);
+    assert.equal(notice.link, null, 'a notice carries no link');
+  });
+
+  it("an administrator's delete sends no notice", async () => {
+    const me = await signUpAndIn(m.s, 'session', freshEmail());
+    const res = await m.s.app.inject({ method: 'DELETE', url: `/admin/users/${me.userId}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    assert.equal(res.statusCode, 204);
+    await assert.rejects(m.last(me.email, /deleted/), /no mail/);
   });
 
   it('a pending reset link dies with the account', async () => {

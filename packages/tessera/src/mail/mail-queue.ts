@@ -34,7 +34,8 @@ export type MailKind =
   | 'password_changed'
   | 'email_change'
   | 'email_change_notice'
-  | 'email_changed';
+  | 'email_changed'
+  | 'account_deleted';
 
 /**
  * What happened to one message, reported by `mail` events since mail leaves off the request

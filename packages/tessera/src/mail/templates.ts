@@ -121,3 +121,14 @@ export function emailChangedMail(m: MailSite & { to: string; newEmail: string })
     outro: ['If this was not you, tell the administrator of the service at once.'],
   });
 }
+
+/** The notice that the account was deleted by its owner (sent after the deletion). */
+export function accountDeletedMail(m: MailSite & { to: string; at: Date }): MailMessage {
+  return render(m.to, {
+    subject: 'Your account was deleted',
+    intro: [
+      `Your account at ${m.site} was deleted on ${m.at.toISOString().replace('T', ' ').slice(0, 16)} UTC, from a signed-in device that gave its password. Every device was signed out.`,
+    ],
+    outro: ['If this was not you, someone knows your password: tell the administrator of the service at once, and change that password wherever else you use it.'],
+  });
+}
