@@ -45,16 +45,18 @@ describe('tessera bench', () => {
   it('loads GET /auth/me in both modes and prints req/s, p50, p99 and the credential bytes (table and JSON)', async () => {
     // Both outputs at once: nothing here depends on the speed measured.
     const [r, human] = await Promise.all([
-      runCli(data.dir, ['bench', '--duration', '1', '--connections', '2', '--json'], { timeoutMs: 40_000 }),
+      runCli(data.dir, ['bench', '--duration', '1', '--warmup', '0', '--connections', '2', '--json'], { timeoutMs: 40_000 }),
       runCli(data.dir, ['bench', '--duration', '1', '--connections', '1'], { timeoutMs: 40_000 }),
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /^GET \/auth\/me, 1 connection, 1 s per mode after 1 s of warm-up/);
     assert.match(human.stdout, /MODE\s+REQ\/S\s+P50 MS\s+P99 MS\s+CREDENTIAL BYTES\s+ERRORS/);
     assert.match(human.stdout, /^session\s+\d+/m);
     assert.match(human.stdout, /^jwt\s+\d+/m);
     const out = json(r);
     assert.equal(out.durationSeconds, 1);
+    assert.equal(out.warmupSeconds, 0);
     assert.equal(out.connections, 2);
     assert.deepEqual(out.results.map((x: { mode: string }) => x.mode), ['session', 'jwt']);
     for (const x of out.results) {
