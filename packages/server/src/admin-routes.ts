@@ -6,12 +6,15 @@
  * and token family on every instance exactly as the CLI's does, and lands in the audit log.
  *
  * No cookie opens it (it is not reachable from a browser session, so there is no CSRF to
- * check), and with no key configured every request is refused.
+ * check), and with no key configured every request is refused. `POST /admin/bench` (a short
+ * benchmark, admin-bench-route.ts) sits behind the same key check.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponse, parseQuery, TesseraError } from 'tessera';
 import type { QueryParams, Tessera } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
+import { ADMIN_BENCH_PATH, registerAdminBenchRoute } from './admin-bench-route.js';
+import type { AdminGuard } from './admin-bench-route.js';
 import { bearerToken, createKeyChecker } from './bearer-keys.js';
 
 const SECURITY = [{ adminKey: [] }];
@@ -38,6 +41,7 @@ export const ADMIN_PATHS: ReadonlyArray<readonly [string, readonly string[]]> = 
   ['/admin/users/:id/disable', ['POST']],
   ['/admin/users/:id/enable', ['POST']],
   ['/admin/users/:id/audit', ['GET', 'HEAD']],
+  [ADMIN_BENCH_PATH, ['POST']],
 ];
 
 function bad(message: string): TesseraError {
@@ -68,7 +72,7 @@ export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKe
   const noValidation = { validatorCompiler: () => () => true };
 
   /** Runs `work` for a caller with an admin key; every failure in the spec's error shape. */
-  const guarded = (work: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+  const guarded: AdminGuard = (work) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('cache-control', 'no-store');
       const token = bearerToken(request.headers.authorization);
@@ -128,6 +132,8 @@ export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKe
       ...(limit === undefined ? {} : { limit }),
     });
   }));
+
+  registerAdminBenchRoute(app, auth, guarded);
 
   for (const [url, allowed] of ADMIN_PATHS) {
     app.route({

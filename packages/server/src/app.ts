@@ -186,7 +186,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     logger.warn({ outboxHttp: config.devOutboxHttp }, 'mail is not sent: development outbox (set TESSERA_SMTP_URL to send mail; read it with "tessera mail list")');
     if (config.devOutboxHttp) registerDevOutbox(app, stores.store);
   }
-  registerUi(app, auth);
+  registerUi(app, auth, { adminKeysConfigured: config.adminKeys.length > 0 });
   registerMethodNotAllowed(app, ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations', '/docs', '/docs/*']);
 
   return {

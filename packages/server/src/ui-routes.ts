@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorResponse, TesseraError } from 'tessera';
 import type { Tessera } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
+import { SHORT_BENCH } from './admin-bench-route.js';
 import { uiAssets, UI_CONTENT_SECURITY_POLICY, UI_PATHS } from './ui-page.js';
 
 /** Small JSON documents of the web UI. */
@@ -39,13 +40,19 @@ function uiHeaders(reply: FastifyReply, type: string): void {
   reply.header('cache-control', 'no-cache');
 }
 
+/** What the page needs to know about the server besides the auth options. */
+export interface UiServerFacts {
+  /** Whether `TESSERA_ADMIN_KEYS` is set, so that the lab can run a short benchmark (`POST /admin/bench`). */
+  adminKeysConfigured: boolean;
+}
+
 /**
  * Serves the web UI: the page, every module and stylesheet under `static/` (each a separate
  * file, so the Content-Security-Policy can forbid inline scripts and styles entirely), the
  * public settings the page needs (`/ui/config.json`) and the last benchmark results
  * (`/ui/bench-results.json`, 404 when there are none).
  */
-export function registerUi(app: FastifyInstance, auth: Tessera): void {
+export function registerUi(app: FastifyInstance, auth: Tessera, facts: UiServerFacts): void {
   const { files } = uiAssets();
   const ownPaths: string[] = [];
   for (const asset of files.values()) {
@@ -71,6 +78,13 @@ export function registerUi(app: FastifyInstance, auth: Tessera): void {
     passwordMinLength: policy.minLength,
     passwordMaxLength: policy.maxLength,
     cookieNames: { session: auth.cookieNames.session, refresh: auth.cookieNames.refresh },
+    // Whether admin keys exist (never how many or which): without one, the lab explains how
+    // to enable its benchmark button instead of offering a key field that cannot work.
+    shortBench: {
+      enabled: facts.adminKeysConfigured,
+      defaultDurationSeconds: SHORT_BENCH.durationSeconds.default,
+      maxDurationSeconds: SHORT_BENCH.durationSeconds.max,
+    },
   });
   app.get(UI_JSON_PATHS.config, async (_request, reply) => {
     uiHeaders(reply, 'application/json; charset=utf-8');

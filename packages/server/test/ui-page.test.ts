@@ -50,7 +50,7 @@ describe('assets', () => {
       const expected = f.path === '/' ? UI_CONTENT_TYPES.html : f.path.endsWith('.js') ? UI_CONTENT_TYPES.js : f.path.endsWith('.css') ? UI_CONTENT_TYPES.css : UI_CONTENT_TYPES.svg;
       assert.equal(f.contentType, expected, f.path);
     }
-    for (const name of ['api', 'jwt', 'config', 'dom', 'format', 'router', 'status', 'chart', 'verifier', 'pages/signin', 'pages/account', 'pages/devices', 'pages/inspector', 'pages/lab']) {
+    for (const name of ['api', 'jwt', 'config', 'dom', 'format', 'router', 'status', 'chart', 'verifier', 'pages/signin', 'pages/account', 'pages/devices', 'pages/inspector', 'pages/lab', 'pages/lab-bench']) {
       assert.ok(files.has(`/ui/js/${name}.js`), name);
     }
   });
@@ -94,7 +94,7 @@ describe('the page', () => {
 
   it('every control has a label; autocomplete fits each field; no paste blocking; forms post', () => {
     const controls = [...tags('input'), ...tags('textarea')];
-    assert.equal(controls.length, 11);
+    assert.equal(controls.length, 12);
     const labelled = new Set(tags('label').map((a) => attr(a, 'for')));
     for (const c of controls) {
       const id = attr(c, 'id');
@@ -109,6 +109,7 @@ describe('the page', () => {
     assert.equal(autocomplete('lab-email'), 'username');
     assert.equal(autocomplete('lab-password'), 'current-password');
     assert.equal(autocomplete('inspector-token'), 'off');
+    assert.equal(autocomplete('lab-admin-key'), 'off');
     assert.doesNotMatch(html, /onpaste|oncopy|maxlength/i);
     for (const m of modules) assert.doesNotMatch(m.text, /['"](paste|copy)['"]/, `${m.path} listens to paste`);
     for (const form of tags('form')) assert.equal(attr(form, 'method'), 'post', 'a password must never end up in a URL');
@@ -228,6 +229,8 @@ describe('serving', () => {
       passwordMinLength: 15,
       passwordMaxLength: 1024,
       cookieNames: { session: '__Host-tessera_session', refresh: '__Secure-tessera_refresh' },
+      // Whether the lab may offer its benchmark button (no admin keys here), never a key.
+      shortBench: { enabled: false, defaultDurationSeconds: 2, maxDurationSeconds: 5 },
     });
     assert.equal((await s.app.inject({ method: 'DELETE', url: UI_JSON_PATHS.config })).statusCode, 405);
   });
@@ -435,7 +438,19 @@ describe('formatting and the benchmark reader', () => {
       { name: 'Session', rps: 10, p99: 2, kind: 'session' },
       { name: 'JWT', rps: 20, p99: 3, kind: 'jwt' },
     ]);
-    assert.deepEqual(chart.benchRows([{ mode: 'jwt', store: 'sqlite', rps: 5 }]), [{ name: 'jwt, sqlite', rps: 5, p99: null, kind: 'jwt' }]);
+    assert.deepEqual(chart.benchRows([{ mode: 'jwt', store: 'sqlite', rps: 5 }]), [{ name: 'JWT (Bearer access token), sqlite', rps: 5, p99: null, kind: 'jwt' }]);
+    // The answer of POST /admin/bench (as `tessera bench --json`): rows named by their mode.
+    assert.deepEqual(chart.benchRows({ run: 'short', results: [{ mode: 'session', requestsPerSecond: 900, p99Ms: 0 }, { mode: 'jwt', requestsPerSecond: 1000, p99Ms: 1 }] }), [
+      { name: 'Session cookie', rps: 900, p99: 0, kind: 'session' },
+      { name: 'JWT (Bearer access token)', rps: 1000, p99: 1, kind: 'jwt' },
+    ]);
+    // bench/results.json of `npm run bench`: its `lab` summary.
+    assert.deepEqual(chart.benchRows({ http: { scenarios: [] }, lab: { bare: { reqPerSec: 40, p99Ms: 2 }, modes: { session: { reqPerSec: 15, p99Ms: 11 }, jwt: { reqPerSec: 16, p99Ms: 7 }, jwtNeverSeen: { reqPerSec: 4, p99Ms: 30 } } } }), [
+      { name: 'Bare Fastify (no auth)', rps: 40, p99: 2, kind: 'other' },
+      { name: 'Session cookie (SQLite)', rps: 15, p99: 11, kind: 'session' },
+      { name: 'JWT, token seen before', rps: 16, p99: 7, kind: 'jwt' },
+      { name: 'JWT, token never seen before', rps: 4, p99: 30, kind: 'jwt' },
+    ]);
     assert.deepEqual(chart.benchRows({ rows: [{ label: 'bare fastify', requestsPerSecond: 7, p99: 1 }] }), [{ name: 'bare fastify', rps: 7, p99: 1, kind: 'other' }]);
     assert.deepEqual(chart.benchRows(null), []);
     assert.deepEqual(chart.benchRows({ results: 'nope' }), []);

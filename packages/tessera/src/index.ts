@@ -29,6 +29,7 @@ export type { HttpRequestInfo, HttpResponse } from './http/http-types.js';
 export { parseQuery } from './http/query.js';
 export type { QueryParams } from './http/query.js';
 export { errorResponse, bearerChallenge } from './http/error-response.js';
+export { checkOrigin } from './http/route-kit.js';
 export { clientIp } from './http/client-ip.js';
 export { cookieNames } from './http/cookies.js';
 export type { CookieNames } from './http/cookies.js';

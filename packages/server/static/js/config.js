@@ -1,5 +1,6 @@
 // The server's public settings (GET /ui/config.json): issuer, audience, lifetimes, cookie
-// names. Nothing secret: every value is also visible in tokens, cookies or the docs.
+// names, whether the lab may offer a short benchmark. Nothing secret: every value is also
+// visible in tokens, cookies or the docs.
 
 const DEFAULTS = Object.freeze({
   issuer: null,
@@ -14,16 +15,23 @@ const DEFAULTS = Object.freeze({
   passwordMinLength: 15,
   passwordMaxLength: 1024,
   cookieNames: Object.freeze({ session: '__Host-tessera_session', refresh: '__Secure-tessera_refresh' }),
+  // The lab's short benchmark (POST /admin/bench): offered only when the server has admin keys.
+  shortBench: Object.freeze({ enabled: false, defaultDurationSeconds: 2, maxDurationSeconds: 5 }),
 });
 
 let loading = null;
 
-function pick(data, name, type) {
-  return data !== null && typeof data === 'object' && typeof data[name] === type ? data[name] : DEFAULTS[name];
+function pick(data, name, type, defaults) {
+  return data !== null && typeof data === 'object' && typeof data[name] === type ? data[name] : (defaults || DEFAULTS)[name];
+}
+
+function member(data, name) {
+  return data !== null && typeof data === 'object' && data[name] !== null && typeof data[name] === 'object' ? data[name] : {};
 }
 
 function merge(data) {
-  const names = data !== null && typeof data === 'object' && data.cookieNames !== null && typeof data.cookieNames === 'object' ? data.cookieNames : {};
+  const names = member(data, 'cookieNames');
+  const bench = member(data, 'shortBench');
   return Object.freeze({
     issuer: pick(data, 'issuer', 'string'),
     audience: pick(data, 'audience', 'string'),
@@ -39,6 +47,11 @@ function merge(data) {
     cookieNames: Object.freeze({
       session: typeof names.session === 'string' ? names.session : DEFAULTS.cookieNames.session,
       refresh: typeof names.refresh === 'string' ? names.refresh : DEFAULTS.cookieNames.refresh,
+    }),
+    shortBench: Object.freeze({
+      enabled: bench.enabled === true,
+      defaultDurationSeconds: pick(bench, 'defaultDurationSeconds', 'number', DEFAULTS.shortBench),
+      maxDurationSeconds: pick(bench, 'maxDurationSeconds', 'number', DEFAULTS.shortBench),
     }),
   });
 }

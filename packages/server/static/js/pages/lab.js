@@ -1,13 +1,15 @@
 // Page 5: the lab. The same user signed in twice, once per mode; the bytes each request
 // carries, the state the server keeps, and what happens after a revocation as seen by Tessera
-// and by a stateless third party that only has the JWKS. Plus the benchmark chart.
+// and by a stateless third party that only has the JWKS. Plus the benchmark charts
+// (lab-bench.js).
 import { ApiError, current, currentAccessToken, describeError, request } from '../api.js';
-import { barChart, renderBench, renderBenchMissing } from '../chart.js';
+import { barChart } from '../chart.js';
 import { loadConfig } from '../config.js';
 import { byId, h, replace, setText } from '../dom.js';
 import { formatBytes, formatDuration, formatTime } from '../format.js';
 import { busy, say } from '../status.js';
 import { verifyWithJwks } from '../verifier.js';
+import { enterBench, initBench, leaveBench } from './lab-bench.js';
 
 /** Session credential format: a 22-character id, a dot, a 43-character secret. */
 const CREDENTIAL_LENGTH = 22 + 1 + 43;
@@ -201,21 +203,8 @@ async function revoke(which) {
       : 'JWT revoked: Tessera refuses it at once, but a verifier with only the public keys accepts it until it expires.', 'ok');
 }
 
-async function loadBench() {
-  const container = byId('lab-bench');
-  try {
-    const response = await fetch('/ui/bench-results.json', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
-    if (!response.ok) {
-      renderBenchMissing(container);
-      return;
-    }
-    renderBench(container, await response.json());
-  } catch {
-    renderBenchMissing(container);
-  }
-}
-
 export function init() {
+  initBench();
   byId('lab-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const emailInput = byId('lab-email');
@@ -270,11 +259,12 @@ export const page = {
     const me = current();
     const emailInput = byId('lab-email');
     if (emailInput.value === '' && me.user && typeof me.user.email === 'string') emailInput.value = me.user.email;
-    await loadBench();
+    await enterBench();
     if (lab !== null && timer === null) timer = setInterval(tick, 1000);
   },
   leave() {
     if (timer !== null) clearInterval(timer);
     timer = null;
+    leaveBench();
   },
 };
