@@ -1,7 +1,7 @@
 import { encodeBase64url } from '../crypto/base64url.js';
 import { signJws, verifyJws } from './algorithms.js';
 import type { JsonObject } from './json-object.js';
-import { parseCompactJws } from './jws-compact.js';
+import { KnownHeaders, parseCompactJws } from './jws-compact.js';
 import type { KeyLookup, SigningKey } from './key-ring.js';
 import { refuse } from './refusal.js';
 import type { RefusalReason } from './refusal.js';
@@ -59,6 +59,12 @@ export interface VerifyAccessTokenOptions {
   maxTtlSeconds: number;
 }
 
+/**
+ * Headers of tokens that verified (a handful: one per key of the ring), so that the next token
+ * with the same header skips its decoding and parsing (about 1 µs of a 4 µs HS256 check).
+ */
+const verifiedHeaders = new KnownHeaders();
+
 /** Encoded headers, computed once per signing key object: the header never varies. */
 const headerSegments = new WeakMap<SigningKey, string>();
 
@@ -92,7 +98,7 @@ export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): str
  * failed check for logs and metrics.
  */
 export function verifyAccessToken(token: unknown, options: VerifyAccessTokenOptions): AccessTokenClaims {
-  const { header, payload, signingInput, signature } = parseCompactJws(token);
+  const { header, payload, signingInput, signature } = parseCompactJws(token, verifiedHeaders);
   if (!isAccessTokenType(header.typ)) throw refuse('bad_typ');
   if (header.kid === undefined) throw refuse('bad_kid');
   const key = options.keys(header.kid, options.nowSeconds * 1000);
@@ -100,6 +106,7 @@ export function verifyAccessToken(token: unknown, options: VerifyAccessTokenOpti
   // The algorithm is the key's; the header only has to agree with it, case-sensitively.
   if (header.alg !== key.alg) throw refuse('alg_mismatch');
   if (!verifyJws(key.alg, key.key, signingInput, signature)) throw refuse('bad_signature');
+  if (!Object.isFrozen(header)) verifiedHeaders.remember((token as string).slice(0, (token as string).indexOf('.')), header);
 
   const problem = claimShapeProblem(payload) ?? claimValueProblem(payload as unknown as AccessTokenClaims, options);
   if (problem !== null) throw refuse(problem);

@@ -48,7 +48,7 @@ export interface ParsedJws {
  * without a string `alg`, with a bad `kid`, or with `jwk`/`jku`/`x5u`/`x5c`/`x5t`/`x5t#S256`,
  * `crit`, `b64`, `zip` or `enc`; an empty signature.
  */
-export function parseCompactJws(token: unknown): ParsedJws {
+export function parseCompactJws(token: unknown, knownHeaders?: KnownHeaders): ParsedJws {
   if (typeof token !== 'string') throw refuse('not_a_string');
   // A longer string is refused before it is even scanned. Every valid token is ASCII, so
   // its length in UTF-16 code units is its length in bytes.
@@ -58,16 +58,43 @@ export function parseCompactJws(token: unknown): ParsedJws {
   const secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1);
   if (secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) throw refuse('malformed');
 
-  const headerBytes = decodeBase64url(token.slice(0, firstDot));
+  // A header met before in a token whose signature verified is the same text, so the same
+  // checked object: its decoding and checks are skipped; everything else is done as for any.
+  const known = knownHeaders?.get(token.slice(0, firstDot));
+  const headerBytes = known === undefined ? decodeBase64url(token.slice(0, firstDot)) : null;
   const payloadBytes = decodeBase64url(token.slice(firstDot + 1, secondDot));
   const signature = decodeBase64url(token.slice(secondDot + 1));
-  if (headerBytes === null || payloadBytes === null || signature === null) throw refuse('bad_base64url');
+  if ((known === undefined && headerBytes === null) || payloadBytes === null || signature === null) throw refuse('bad_base64url');
   // An empty signature is the unsecured JWS of RFC 7515 §A.5: never acceptable here.
   if (signature.length === 0) throw refuse('bad_signature');
 
-  const header = checkHeader(parseJsonObject(headerBytes));
+  const header = known ?? checkHeader(parseJsonObject(headerBytes!));
   const payload = parseJsonObject(payloadBytes);
   return { header, payload, signingInput: Buffer.from(token.slice(0, secondDot), 'latin1'), signature };
+}
+
+/**
+ * Protected headers already parsed and checked, by their exact base64url text (the first part
+ * of a compact JWS). Only headers of tokens whose signature verified with one of our keys are
+ * added, so a stranger cannot fill it; and a hit skips parsing only, never a check of the token.
+ */
+export class KnownHeaders {
+  readonly #byText = new Map<string, JoseHeader>();
+  readonly #max: number;
+
+  /** `max`: how many headers are kept (a key ring signs one header per key); beyond it, none are added. */
+  constructor(max = 64) {
+    this.#max = max;
+  }
+
+  get(text: string): JoseHeader | undefined {
+    return this.#byText.get(text);
+  }
+
+  /** Remembers the checked `header` of a verified token whose first part is `text`. */
+  remember(text: string, header: JoseHeader): void {
+    if (this.#byText.size < this.#max) this.#byText.set(text, Object.freeze({ ...header }));
+  }
 }
 
 /** Applies the header rules of {@link parseCompactJws}. */

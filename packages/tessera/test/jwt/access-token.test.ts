@@ -53,6 +53,27 @@ describe('access tokens', () => {
     }
   });
 
+  it('a header seen in a verified token skips parsing only: forged and tampered twins are still refused', () => {
+    for (const alg of JWS_ALGORITHMS) {
+      const { ring } = rings.get(alg)!;
+      const key = ring.signingKey(NOW_MS);
+      const token = signAccessToken(validClaims(), key);
+      verifyAccessToken(token, options(ring)); // the header is now known
+      const [h, p, sig] = token.split('.') as [string, string, string];
+      const otherSub = Buffer.from(JSON.stringify({ ...validClaims(), sub: 'admin' })).toString('base64url');
+      refused(() => verifyAccessToken(`${h}.${otherSub}.${sig}`, options(ring)), 'unauthorized', 'bad_signature', `${alg} tampered payload`);
+      const flipped = `${sig.slice(0, 5)}${sig[5] === 'A' ? 'B' : 'A'}${sig.slice(6)}`;
+      refused(() => verifyAccessToken(`${h}.${p}.${flipped}`, options(ring)), 'unauthorized', undefined, `${alg} tampered signature`);
+      refused(() => verifyAccessToken(`${h}.${p}.`, options(ring)), 'unauthorized', 'bad_signature', `${alg} empty signature`);
+      refused(() => verifyAccessToken(`${h}.${p}=.${sig}`, options(ring)), 'unauthorized', 'bad_base64url', `${alg} padded payload`);
+      refused(() => verifyAccessToken(`${h}.e30.${sig}`, options(ring)), 'unauthorized', 'bad_signature', `${alg} empty claims`);
+      // Expiry and the other claim checks still run on every token with a known header.
+      refused(() => verifyAccessToken(token, options(ring, NOW + 3600)), 'token_expired', 'expired', `${alg} expired`);
+      const wrongIssuer = { ...options(ring), issuer: 'https://other.example' };
+      refused(() => verifyAccessToken(token, wrongIssuer), 'unauthorized', 'bad_iss', `${alg} issuer`);
+    }
+  });
+
   it('verifies tokens of a retired but unexpired key', () => {
     const { ring } = rings.get('EdDSA')!;
     for (const alg of ['ES256', 'RS256', 'HS256'] as const) {

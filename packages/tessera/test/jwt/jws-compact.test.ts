@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isTesseraError } from '../../src/errors.js';
 import { parseJsonObject } from '../../src/jwt/json-object.js';
-import { MAX_COMPACT_JWS_BYTES, parseCompactJws } from '../../src/jwt/jws-compact.js';
+import { KnownHeaders, MAX_COMPACT_JWS_BYTES, parseCompactJws } from '../../src/jwt/jws-compact.js';
 import { refusalReason } from '../../src/jwt/refusal.js';
 import type { RefusalReason } from '../../src/jwt/refusal.js';
 import { b64u } from './attack-tokens.js';
@@ -103,6 +103,34 @@ describe('parseCompactJws', () => {
     refusedWith(() => parseCompactJws(jws(HEADER, '{"constructor":{}}')), 'forbidden_member');
     refusedWith(() => parseCompactJws(jws(HEADER, '{"prototype":1}')), 'forbidden_member');
     refusedWith(() => parseCompactJws(jws(HEADER, '{"__pr\\u006fto__":1}')), 'forbidden_member');
+  });
+});
+
+describe('KnownHeaders', () => {
+  const header = { alg: 'EdDSA', typ: 'at+jwt', kid: 'k1' };
+  const text = b64u(JSON.stringify(header));
+  const token = `${text}.${b64u('{"sub":"a"}')}.${b64u('sig')}`;
+
+  it('a known header text gives back its frozen checked copy; payload and signature are still parsed and checked', () => {
+    const known = new KnownHeaders();
+    known.remember(text, parseCompactJws(token).header);
+    const parsed = parseCompactJws(token, known);
+    assert.deepEqual(parsed.header, header);
+    assert.ok(Object.isFrozen(parsed.header));
+    assert.deepEqual(parsed.payload, { sub: 'a' });
+    assert.throws(() => parseCompactJws(`${text}.${b64u('{"sub":"a","sub":"b"}')}.${b64u('sig')}`, known), (e) => refusalReason(e) === 'duplicate_member');
+    assert.throws(() => parseCompactJws(`${text}.${b64u('{}')}.`, known), (e) => refusalReason(e) === 'bad_signature');
+    // A different text (even one decoding to the same JSON) is parsed and checked afresh.
+    const embedded = b64u(JSON.stringify({ ...header, jwk: {} }));
+    assert.throws(() => parseCompactJws(`${embedded}.${b64u('{}')}.${b64u('sig')}`, known), (e) => refusalReason(e) === 'embedded_key');
+  });
+
+  it('is bounded: past its size nothing more is added', () => {
+    const known = new KnownHeaders(2);
+    for (let i = 0; i < 5; i++) known.remember(`h${i}`, { alg: 'EdDSA' });
+    assert.notEqual(known.get('h0'), undefined);
+    assert.notEqual(known.get('h1'), undefined);
+    assert.equal(known.get('h2'), undefined);
   });
 });
 
