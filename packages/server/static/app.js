@@ -1,17 +1,23 @@
 // Tessera web UI: a small single-page app in plain ES modules (no build step, no inline code:
 // the page's Content-Security-Policy forbids it). Routes: #/signin, #/account, #/devices,
-// #/inspector, #/lab. See js/api.js for how credentials are kept.
+// #/inspector, #/lab, and the pages that mailed links open: #/verify-email, #/reset-password,
+// #/confirm-email (with ?token=…, taken off the address at once: js/router.js). See js/api.js
+// for how credentials are kept.
 import { current, onChange, restore } from './js/api.js';
 import { setText } from './js/dom.js';
+import { startOutbox } from './js/outbox.js';
 import * as account from './js/pages/account.js';
+import * as confirmEmail from './js/pages/confirm-email.js';
 import * as devices from './js/pages/devices.js';
 import * as inspector from './js/pages/inspector.js';
 import * as lab from './js/pages/lab.js';
+import * as resetPassword from './js/pages/reset-password.js';
 import * as signin from './js/pages/signin.js';
-import { currentRoute, navigate, register, start } from './js/router.js';
+import * as verifyEmail from './js/pages/verify-email.js';
+import { currentRoute, navigate, register, start, takeQuery } from './js/router.js';
 import { report, say } from './js/status.js';
 
-const PAGES = { signin, account, devices, inspector, lab };
+const PAGES = { signin, account, devices, inspector, lab, 'verify-email': verifyEmail, 'reset-password': resetPassword, 'confirm-email': confirmEmail };
 
 function updateBadge() {
   const me = current();
@@ -38,6 +44,9 @@ for (const [name, module] of Object.entries(PAGES)) {
 }
 
 async function boot() {
+  // A token in the address (a link from a mail) leaves it before anything else happens.
+  takeQuery();
+  void startOutbox();
   try {
     // Which cookie, if any, still signs this browser in; then show the page.
     await restore();

@@ -50,7 +50,7 @@ describe('assets', () => {
       const expected = f.path === '/' ? UI_CONTENT_TYPES.html : f.path.endsWith('.js') ? UI_CONTENT_TYPES.js : f.path.endsWith('.css') ? UI_CONTENT_TYPES.css : UI_CONTENT_TYPES.svg;
       assert.equal(f.contentType, expected, f.path);
     }
-    for (const name of ['api', 'jwt', 'config', 'dom', 'format', 'router', 'status', 'chart', 'verifier', 'pages/signin', 'pages/account', 'pages/devices', 'pages/inspector', 'pages/lab', 'pages/lab-bench']) {
+    for (const name of ['api', 'account-api', 'jwt', 'config', 'dom', 'format', 'outbox', 'password-field', 'router', 'status', 'chart', 'verifier', 'pages/signin', 'pages/account', 'pages/account-manage', 'pages/devices', 'pages/inspector', 'pages/lab', 'pages/lab-bench', 'pages/mail-link', 'pages/verify-email', 'pages/reset-password', 'pages/confirm-email']) {
       assert.ok(files.has(`/ui/js/${name}.js`), name);
     }
   });
@@ -87,14 +87,19 @@ describe('the page', () => {
       assert.match(html, new RegExp(`<a href="#/${route}" data-route="${route}">`));
       assert.match(html, new RegExp(`<section id="page-${route}" class="page" aria-labelledby="[a-z-]+" hidden>`));
     }
-    assert.equal(tags('h1').length, 5);
+    // The pages that mailed links open have no place in the navigation.
+    for (const route of ['verify-email', 'reset-password', 'confirm-email']) {
+      assert.match(html, new RegExp(`<section id="page-${route}" class="page" aria-labelledby="[a-z-]+" hidden>`));
+      assert.doesNotMatch(html, new RegExp(`data-route="${route}"`));
+    }
+    assert.equal(tags('h1').length, 8);
     assert.match(html, /<a class="skip-link" href="#main">/);
     assert.match(html, /id="status"[^>]*role="status"[^>]*aria-live="polite"/);
   });
 
   it('every control has a label; autocomplete fits each field; no paste blocking; forms post', () => {
     const controls = [...tags('input'), ...tags('textarea')];
-    assert.equal(controls.length, 12);
+    assert.equal(controls.length, 23);
     const labelled = new Set(tags('label').map((a) => attr(a, 'for')));
     for (const c of controls) {
       const id = attr(c, 'id');
@@ -110,6 +115,13 @@ describe('the page', () => {
     assert.equal(autocomplete('lab-password'), 'current-password');
     assert.equal(autocomplete('inspector-token'), 'off');
     assert.equal(autocomplete('lab-admin-key'), 'off');
+    assert.equal(autocomplete('forgot-email'), 'email');
+    assert.equal(autocomplete('email-new'), 'email');
+    assert.equal(autocomplete('email-password'), 'current-password');
+    assert.equal(autocomplete('delete-password'), 'current-password');
+    assert.equal(autocomplete('reset-password'), 'new-password');
+    assert.equal(autocomplete('reset-password-again'), 'new-password');
+    for (const id of ['verify-code', 'reset-code', 'confirm-code']) assert.equal(autocomplete(id), 'off', id);
     assert.doesNotMatch(html, /onpaste|oncopy|maxlength/i);
     for (const m of modules) assert.doesNotMatch(m.text, /['"](paste|copy)['"]/, `${m.path} listens to paste`);
     for (const form of tags('form')) assert.equal(attr(form, 'method'), 'post', 'a password must never end up in a URL');

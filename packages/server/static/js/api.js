@@ -45,14 +45,44 @@ const PLAIN_WORDS = {
   payload_too_large: 'What you entered is too long.',
 };
 
+/**
+ * Plain words for server messages that one code covers several ways (403 `forbidden` is a
+ * disabled account, an unverified one, or a cross-site request), keyed by the server's exact
+ * message (packages/tessera/src/auth/). `wait: false`: no "try again in" (it would not help).
+ */
+const PLAIN_MESSAGES = {
+  'This account is disabled.': { text: 'This account is disabled, so it cannot be used. If you think this is a mistake, ask the administrator of this service to enable it again.' },
+  'Verify your email address first: a link has been sent to it.': { text: 'Your email address is not verified yet, and this server requires it before you can sign in. We have mailed you a link to verify it: open it, then sign in again.' },
+  'The link is invalid or has expired.': { text: 'This link does not work: it has already been used, has expired, or was not copied completely.' },
+  'The email address is already verified.': { text: 'Your email address is already verified: there is nothing more to do.' },
+  'newEmail is already the email address of this account.': { text: 'That is already the email address of your account.' },
+  'The current password is incorrect.': { text: 'Your current password is not correct. Check it and try again.' },
+  'Mail delivery is not configured on this server.': { text: 'This server is not set up to send mail, so it cannot send this message. Ask its administrator.', wait: false },
+};
+
+/** "12 seconds", "about 4 minutes", "about 2 hours". */
+function waitWords(seconds) {
+  const n = Math.ceil(seconds);
+  if (n < 120) return n + (n === 1 ? ' second' : ' seconds');
+  if (n < 7200) return 'about ' + Math.ceil(n / 60) + ' minutes';
+  return 'about ' + Math.ceil(n / 3600) + ' hours';
+}
+
+/** "Wait 12 seconds before trying again.", from a Retry-After value (seconds), or without a number when there is none. */
+export function describeWait(retryAfter) {
+  const seconds = Number(retryAfter);
+  if (retryAfter === null || retryAfter === undefined || !Number.isFinite(seconds) || seconds <= 0) return 'Wait a while before trying again.';
+  return 'Wait ' + waitWords(seconds) + ' before trying again.';
+}
+
 /** The text to show for an error, in plain words, with when to retry if the server said so. */
 export function describeError(error) {
   if (!(error instanceof ApiError)) return 'Something went wrong in this page. Reload it and try again.';
-  let text = error.code === 'weak_password' ? error.message : PLAIN_WORDS[error.code] || error.message;
+  const known = Object.hasOwn(PLAIN_MESSAGES, error.message) ? PLAIN_MESSAGES[error.message] : null;
+  let text = known !== null ? known.text : error.code === 'weak_password' ? error.message : PLAIN_WORDS[error.code] || error.message;
   const seconds = Number(error.retryAfter);
-  if ((error.status === 429 || error.status === 503) && Number.isFinite(seconds) && seconds > 0) {
-    const n = Math.ceil(seconds);
-    text += ' You can try again in ' + n + (n === 1 ? ' second.' : ' seconds.');
+  if ((error.status === 429 || error.status === 503) && Number.isFinite(seconds) && seconds > 0 && !(known !== null && known.wait === false)) {
+    text += ' You can try again in ' + waitWords(seconds) + '.';
   }
   return text;
 }
@@ -106,6 +136,15 @@ function is401(error) {
   return error instanceof ApiError && error.status === 401;
 }
 
+/**
+ * A 401 that says the credential no longer works. A wrong *current* password (401
+ * `invalid_credentials` of an email change or an account deletion) is not one: the sign-in is
+ * fine, only the password typed was wrong.
+ */
+function isCredentialRefused(error) {
+  return is401(error) && error.code !== 'invalid_credentials';
+}
+
 // ---- The state of this tab ------------------------------------------------------------
 
 /** @type {{ mode: 'session' | 'jwt' | null, accessToken: string | null, accessExpiresAt: number, user: object | null, sessionId: string | null, expiresAt: string | null }} */
@@ -132,7 +171,8 @@ const listeners = new Set();
 /**
  * Calls `fn(reason)` when the state changes. Reasons: 'signed-in', 'signed-out' (here),
  * 'lost' (ended elsewhere or expired: noticed on this tab's next request), 'other-tab'
- * (signed out in another tab), 'refreshed', 'restored', 'anonymous'.
+ * (signed out in another tab), 'refreshed', 'restored', 'anonymous', 'updated' (the user's
+ * details changed).
  */
 export function onChange(fn) {
   listeners.add(fn);
@@ -276,7 +316,7 @@ export async function authed(method, path, body) {
   try {
     return await request(method, path, { body: body, bearer: bearer() });
   } catch (error) {
-    if (!is401(error) || mode === null) throw error;
+    if (!isCredentialRefused(error) || mode === null) throw error;
     // Signed in when the request left: the sign-in has ended (a sibling request may have
     // found out first), or, with a JWT, the access token needs renewing.
     if (mode === 'session' || state.mode === null) throw lose();
@@ -284,7 +324,7 @@ export async function authed(method, path, body) {
     try {
       return await request(method, path, { body: body, bearer: bearer() });
     } catch (again) {
-      if (is401(again)) throw lose();
+      if (isCredentialRefused(again)) throw lose();
       throw again;
     }
   }
@@ -350,6 +390,21 @@ function signedOutHere() {
   forget();
   broadcast({ type: 'signed-out' });
   changed('signed-out');
+}
+
+/**
+ * Forgets this tab's sign-in after the server itself ended it (the account was deleted, or a
+ * password reset signed out every device), and tells the other tabs. Nothing to send.
+ */
+export function endedHere() {
+  if (state.mode !== null) signedOutHere();
+}
+
+/** Asks the server who we are again (the email changed) and lets the page know. */
+export async function reloadUser() {
+  if (state.mode === null) return;
+  await whoami();
+  changed('updated');
 }
 
 /** Ends this sign-in (POST /auth/logout). Already signed out counts as done. */

@@ -1,4 +1,10 @@
 // Hash routes (#/signin, #/account, …): one section of the page is shown at a time.
+//
+// A route may carry a query, as the links in Tessera's mails do
+// (`#/verify-email?token=…`): the router takes the parameters for the page and at once puts the
+// bare route back in the address bar with history.replaceState, so a token never stays in the
+// address bar, the history or a bookmark. Each page gets the parameters of its visit in
+// `enter(params)` (a URLSearchParams; empty when the route had no query).
 import { describeError, SignedOutError } from './api.js';
 import { say } from './status.js';
 
@@ -7,15 +13,35 @@ let active = null;
 let pendingKeep = false;
 let started = false;
 let fallback = () => 'signin';
+/** The parameters taken from the address for the next showing of a route: { name, params }. */
+let carried = null;
 
-/** Adds a page: `{ title, enter(), leave?() }`, shown for `#/<name>`. */
+/** Adds a page: `{ title, enter(params), leave?() }`, shown for `#/<name>`. */
 export function register(name, page) {
   pages.set(name, page);
 }
 
+/** `#/name` or `#/name?query` → { name, query } (query null without one); null otherwise. */
+function parseHash(hash) {
+  const match = /^#\/([a-z]+(?:-[a-z]+)*)(?:\?(.*))?$/.exec(hash);
+  return match === null ? null : { name: match[1], query: match[2] === undefined ? null : match[2] };
+}
+
+/**
+ * Takes the query off the address (history.replaceState: no new history entry, no hashchange)
+ * and keeps its parameters for the page. The app calls this before anything else on load, so
+ * a token from a mail leaves the address bar before the first request.
+ */
+export function takeQuery() {
+  const parsed = parseHash(location.hash);
+  if (parsed === null || parsed.query === null) return;
+  history.replaceState(history.state, '', '#/' + parsed.name);
+  carried = { name: parsed.name, params: new URLSearchParams(parsed.query) };
+}
+
 function routeFromHash() {
-  const match = /^#\/([a-z]+)$/.exec(location.hash);
-  return match !== null && pages.has(match[1]) ? match[1] : null;
+  const parsed = parseHash(location.hash);
+  return parsed !== null && parsed.query === null && pages.has(parsed.name) ? parsed.name : null;
 }
 
 /** The route on show now (null before the first). */
@@ -39,11 +65,14 @@ export function navigate(name, options) {
 }
 
 async function show(keepStatus) {
+  takeQuery();
   let name = routeFromHash();
   if (name === null) {
     name = fallback();
     history.replaceState(null, '', '#/' + name);
   }
+  const params = carried !== null && carried.name === name ? carried.params : new URLSearchParams();
+  carried = null;
   if (started && !keepStatus) say('');
   const previous = active;
   if (previous !== null && previous !== name) {
@@ -68,7 +97,7 @@ async function show(keepStatus) {
   }
   started = true;
   try {
-    await page.enter();
+    await page.enter(params);
   } catch (error) {
     // A lost sign-in is announced by the app's listener; anything else is said here.
     if (!(error instanceof SignedOutError)) say(describeError(error), 'error');

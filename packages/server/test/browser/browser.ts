@@ -4,6 +4,7 @@
  * server and browser; each context starts from an empty profile.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
@@ -50,7 +51,7 @@ export interface WatchedPage {
 /**
  * The API's 4xx answers are outcomes the page expects and handles (a 401 from /auth/me when
  * signed out or revoked, a 400 weak_password, a 404 from the benchmark results when there are
- * none), yet Chromium logs each as "Failed to load resource" at error level. Those network
+ * none, a 404 from the development outbox when it is off), yet Chromium logs each as "Failed to load resource" at error level. Those network
  * log lines are allowed for 4xx statuses of the API's own paths only; any other console
  * error, any 5xx and any failed asset fails the test.
  */
@@ -58,7 +59,8 @@ function expectedNetworkLog(message: ConsoleMessage): boolean {
   const match = /^Failed to load resource: the server responded with a status of (4\d\d)\b/.exec(message.text());
   if (match === null) return false;
   const path = new URL(message.location().url).pathname;
-  return /^\/auth\/[a-z-]+(\/[^/]+)?$/.test(path) || (path === '/ui/bench-results.json' && match[1] === '404');
+  return /^\/auth\/[a-z-]+(\/[^/]+)?$/.test(path)
+    || ((path === '/ui/bench-results.json' || path === '/dev/outbox') && match[1] === '404');
 }
 
 /** The server, its URL as the browser sees it, and the browser. */
@@ -84,15 +86,26 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
+/** A TCP port that was free a moment ago (for a server whose issuer must name its own port). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 /**
  * Starts a server (with `env`) and a browser; pass `shared` to reuse a browser another
- * harness owns (it is then not closed by this one).
+ * harness owns (it is then not closed by this one). The server listens on `env.PORT` when
+ * given (so `TESSERA_ISSUER` can be `http://localhost:<port>`, as mailed links need), else on
+ * any free port.
  */
 export async function startUi(env: Record<string, string> = {}, shared?: Browser): Promise<UiHarness> {
   const server = await startTestServer({ env: { TESSERA_LOG_LEVEL: 'warn', ...env } });
   let browser: Browser | undefined;
   try {
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    await server.app.listen({ port: env.PORT === undefined ? 0 : Number(env.PORT), host: '127.0.0.1' });
     const { port } = server.app.server.address() as AddressInfo;
     const baseUrl = `http://localhost:${port}`;
     browser = shared ?? await launchChromium();

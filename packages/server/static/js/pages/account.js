@@ -1,10 +1,12 @@
-// Page 2: who am I, how I am signed in, the expiries with a live countdown, sign out.
+// Page 2: who am I, how I am signed in, the expiries with a live countdown, sign out; the
+// email's verification, an email change and deletion of the account (account-manage.js).
 import { current, listSessions, signOut, whoami } from '../api.js';
 import { loadConfig } from '../config.js';
 import { byId, setText } from '../dom.js';
 import { formatCountdown, formatDuration, formatTime, toDate } from '../format.js';
 import { navigate } from '../router.js';
 import { busy, report, say } from '../status.js';
+import { clearManage, initManage, showEmailState } from './account-manage.js';
 import { MODE_NAMES } from './signin.js';
 
 let timer = null;
@@ -40,6 +42,7 @@ async function load() {
   const row = sessions.find((s) => s.current === true) || null;
 
   setText('account-email', me.user && typeof me.user.email === 'string' ? me.user.email : 'unknown');
+  showEmailState(me.user);
   setText('account-mode', MODE_NAMES[mode]);
   setText('account-session-id', typeof auth.id === 'string' ? auth.id : 'unknown');
   setText('account-expires-label', mode === 'jwt' ? 'Access token expires' : 'Session expires');
@@ -73,6 +76,7 @@ async function load() {
 }
 
 export function init() {
+  initManage(load);
   byId('account-reload').addEventListener('click', (event) => {
     void busy(event.currentTarget, async () => {
       try {
@@ -103,5 +107,8 @@ export const page = {
     if (!requireSignIn('your account')) return;
     await load();
   },
-  leave: stop,
+  leave() {
+    stop();
+    clearManage();
+  },
 };

@@ -1,46 +1,53 @@
-// Page 1: sign up and sign in, with the mode chosen explicitly.
-import { current, describeError, register, signIn, signOut } from '../api.js';
+// Page 1: sign up and sign in, with the mode chosen explicitly; "forgot your password?".
+import { requestPasswordReset } from '../account-api.js';
+import { current, describeError, describeWait, register, signIn, signOut } from '../api.js';
 import { loadConfig } from '../config.js';
 import { byId, setText } from '../dom.js';
+import { wireLengthCount, wireShowPassword } from '../password-field.js';
 import { navigate } from '../router.js';
 import { busy, say } from '../status.js';
 
 export const MODE_NAMES = { session: 'a session cookie', jwt: 'a JWT (access token + rotating refresh token)' };
 
-function wireShowPassword(checkboxId, inputId) {
-  const box = byId(checkboxId);
-  const input = byId(inputId);
-  box.addEventListener('change', () => {
-    input.type = box.checked ? 'text' : 'password';
-  });
-  return function hide() {
-    box.checked = false;
-    input.type = 'password';
-  };
-}
-
-/** Length in code points, as the server counts it (after NFKC normalisation). */
-function passwordLength(password) {
-  return [...password.normalize('NFKC')].length;
-}
-
 let minLength = 15;
 let maxLength = 1024;
 
-function updateCount() {
-  const password = byId('signup-password').value;
-  const n = passwordLength(password);
-  let text = '';
-  if (n > 0 && n < minLength) text = n + (n === 1 ? ' character' : ' characters') + ' so far: ' + (minLength - n) + ' more needed.';
-  else if (n > maxLength) text = n + ' characters: ' + (n - maxLength) + ' too many.';
-  else if (n > 0) text = n + ' characters: long enough.';
-  setText('signup-password-count', text);
+function wireForgot() {
+  const details = byId('forgot');
+  // Opening it starts from the address typed for sign-in, if any. (A click on the summary, by
+  // pointer or keyboard, comes before the disclosure opens, so the field is never seen empty.)
+  details.querySelector('summary').addEventListener('click', () => {
+    const email = byId('forgot-email');
+    if (!details.open && email.value === '') email.value = byId('signin-email').value.trim();
+  });
+  byId('forgot-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const emailInput = byId('forgot-email');
+    const email = emailInput.value.trim();
+    if (email === '') {
+      say('Enter the email address of your account.', 'error');
+      emailInput.focus();
+      return;
+    }
+    void busy(byId('forgot-submit'), async () => {
+      say('Asking for a reset link…', 'info');
+      try {
+        await requestPasswordReset(email);
+        // The same answer whether or not the account exists (docs/security.md): so is this text.
+        say('If an account exists for ' + email + ', a mail with a link to choose a new password is on its way. The link works once and for a limited time; if nothing arrives, check the address and your spam folder.', 'ok');
+      } catch (error) {
+        say(error.status === 429 ? 'Reset links for this address, or from your network, were asked for too often. ' + describeWait(error.retryAfter) : describeError(error), 'error');
+        emailInput.focus();
+      }
+    });
+  });
 }
 
 export function init() {
   const hideSignup = wireShowPassword('signup-show-password', 'signup-password');
   const hideSignin = wireShowPassword('signin-show-password', 'signin-password');
-  byId('signup-password').addEventListener('input', updateCount);
+  const updateCount = wireLengthCount('signup-password', 'signup-password-count', () => ({ min: minLength, max: maxLength }));
+  wireForgot();
 
   const signupForm = byId('signup-form');
   signupForm.addEventListener('submit', (event) => {
@@ -61,7 +68,7 @@ export function init() {
         hideSignup();
         updateCount();
         byId('signin-email').value = email;
-        say('Account created for ' + email + '. Sign in now, with the way of staying signed in you prefer.', 'ok');
+        say('Account created for ' + email + '. We have mailed you a link to verify the address. Sign in now, with the way of staying signed in you prefer.', 'ok');
         byId('signin-password').focus();
       } catch (error) {
         say(describeError(error), 'error');
