@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { Algorithm, Options as Argon2Options } from '@node-rs/argon2';
+import { sharedArgon2Workers } from './argon2-workers.js';
 import type { Clock } from '../clock.js';
 import { normalizePassword } from './password-policy.js';
 import { WorkQueue } from './work-queue.js';
@@ -11,9 +11,10 @@ import type { WorkQueueStats } from './work-queue.js';
 /**
  * Password hashing with argon2id, the first choice of the OWASP Password Storage Cheat Sheet
  * (and a memory-hard function, as NIST SP 800-63B-4 §3.1.1.2 recommends). @node-rs/argon2
- * runs each hash/verify on libuv's threadpool, so the event loop keeps serving requests
- * while a hash is computed; the bounded {@link WorkQueue} in front of it caps CPU, memory
- * (memoryKiB per operation in flight) and backlog.
+ * runs each hash/verify on a worker thread of lowered CPU priority (argon2-workers.ts), so
+ * the event loop keeps serving requests, at once, while hashes take the CPU it leaves; the
+ * bounded {@link WorkQueue} in front of it caps CPU, memory (memoryKiB per operation in
+ * flight) and backlog.
  */
 
 /**
@@ -62,8 +63,19 @@ export interface Argon2Params {
 export interface Argon2HasherOptions extends Partial<Argon2Params> {
   /** Operations in flight at once; defaults to `os.availableParallelism()`. */
   concurrency?: number;
-  /** Operations waiting for a slot; defaults to `concurrency * 64`. Beyond: `unavailable`. */
+  /**
+   * Operations waiting for a slot; defaults to `concurrency * 256` (about 2.5 s of waiting at
+   * the default cost), so that a storm of a few hundred sign-ins waits rather than fails.
+   * Beyond: `unavailable` (503 with Retry-After).
+   */
   maxQueue?: number;
+  /**
+   * The `nice` value (0 to 19) of the threads that hash, default 19: they yield the CPU to the
+   * event loop, so a login storm does not slow authenticated requests. 0 hashes at the event
+   * loop's priority (choose it where other busy processes share the CPU and sign-ins must not
+   * wait for them). Linux only; elsewhere the threads keep the normal priority.
+   */
+  niceness?: number;
   /** Time source for `onDuration`; defaults to `performance.now()` (sub-millisecond). */
   clock?: Clock;
   /** Called after each operation ran, with its duration in seconds (queue wait excluded). */
@@ -83,6 +95,16 @@ export interface Argon2Hasher extends PasswordHasher {
  * allows; never go below these.
  */
 export const ARGON2_DEFAULT_PARAMS: Readonly<Argon2Params> = Object.freeze({ memoryKiB: 19456, timeCost: 2, parallelism: 1 });
+
+/**
+ * The default `nice` of hashing threads: the lowest priority. Inside a server's own CPU share
+ * (a container's cgroup, a dedicated host) the event loop is their only competitor: it gets a
+ * core the moment it has work, and the hashes get every cycle it leaves. Measured on 2 cores
+ * (bench/http/logins.ts): 198-207 sign-ins/s against a 207/s ceiling, and `/auth/me` p99 6-7 ms
+ * during a storm of 200 concurrent sign-ins against 6-9 ms without (nice 10: 7-13 ms; 0, the
+ * threadpool's priority: 26-38 ms).
+ */
+const DEFAULT_NICENESS = 19;
 
 // `Algorithm` is an ambient const enum, unusable under isolatedModules: 2 is Argon2id.
 const ARGON2ID: Algorithm = 2;
@@ -112,9 +134,9 @@ function positiveInteger(name: string, value: number): number {
  * Creates an argon2id hasher. Tests may pass small parameters (e.g. `memoryKiB: 1024,
  * timeCost: 1`) to stay fast; production should keep the defaults or raise them.
  *
- * Sizing: each operation in flight holds `memoryKiB` of memory, and runs on libuv's
- * threadpool (UV_THREADPOOL_SIZE, 4 by default), which file system and DNS calls share; set
- * UV_THREADPOOL_SIZE above `concurrency` so that hashing cannot starve them.
+ * Sizing: each operation in flight holds `memoryKiB` of memory and a worker thread (shared by
+ * the hashers of the process, started on demand, gone after 10 s idle); libuv's threadpool,
+ * which file system and DNS calls use, is left alone.
  *
  * @example
  * ```ts
@@ -132,7 +154,10 @@ export function createArgon2Hasher(options: Argon2HasherOptions = {}): Argon2Has
     parallelism: positiveInteger('parallelism', options.parallelism ?? ARGON2_DEFAULT_PARAMS.parallelism),
   });
   const concurrency = positiveInteger('concurrency', options.concurrency ?? availableParallelism());
-  const queue = new WorkQueue({ concurrency, maxQueue: options.maxQueue ?? concurrency * 64, retryAfterSeconds: 1 });
+  const queue = new WorkQueue({ concurrency, maxQueue: options.maxQueue ?? concurrency * 256, retryAfterSeconds: 1 });
+  const niceness = options.niceness ?? DEFAULT_NICENESS;
+  if (!Number.isSafeInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError('niceness must be an integer from 0 to 19');
+  const workers = sharedArgon2Workers(niceness, concurrency);
   const argon2Options: Argon2Options = {
     algorithm: ARGON2ID,
     memoryCost: params.memoryKiB,
@@ -165,7 +190,7 @@ export function createArgon2Hasher(options: Argon2HasherOptions = {}): Argon2Has
   // that constructing a hasher starts no work; a failed attempt is retried next time.
   let dummy: Promise<string> | undefined;
   function dummyHash(): Promise<string> {
-    dummy ??= argon2Hash(randomBytes(32).toString('base64url'), argon2Options).catch((error: unknown) => {
+    dummy ??= workers.hash(randomBytes(32).toString('base64url'), argon2Options).catch((error: unknown) => {
       dummy = undefined;
       throw error;
     });
@@ -174,7 +199,7 @@ export function createArgon2Hasher(options: Argon2HasherOptions = {}): Argon2Has
 
   async function safeVerify(hash: string, password: string): Promise<boolean> {
     try {
-      return await argon2Verify(hash, normalizePassword(password));
+      return await workers.verify(hash, normalizePassword(password));
     } catch {
       // A malformed or foreign hash is a mismatch, not a server error: the caller answers
       // invalid_credentials either way, and nothing about the stored value leaks.
@@ -185,7 +210,7 @@ export function createArgon2Hasher(options: Argon2HasherOptions = {}): Argon2Has
   return {
     params,
     stats: () => queue.stats(),
-    hash: (password) => timed('hash', () => argon2Hash(normalizePassword(password), argon2Options)),
+    hash: (password) => timed('hash', () => workers.hash(normalizePassword(password), argon2Options)),
     verify: (hash, password) => timed('verify', () => safeVerify(hash, password)),
     burn: (password) =>
       timed('burn', async () => {
