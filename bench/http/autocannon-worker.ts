@@ -6,8 +6,11 @@ import type { LoadSpec } from '../lib/load.js';
 // Input: the LoadSpec as JSON in BENCH_LOAD. Output: one JSON line on stdout.
 
 const spec = JSON.parse(process.env.BENCH_LOAD ?? '{}') as LoadSpec;
-const tokens = spec.tokensFile ? readFileSync(spec.tokensFile, 'utf8').split('\n').filter((t) => t.length > 0) : [];
+const lines = (file: string | undefined): string[] => (file ? readFileSync(file, 'utf8').split('\n').filter((t) => t.length > 0) : []);
+const tokens = lines(spec.tokensFile);
+const bodies = lines(spec.bodiesFile);
 let next = spec.tokensOffset ?? 0;
+let nextBody = 0;
 
 const result = await autocannon({
   url: spec.url,
@@ -18,6 +21,9 @@ const result = await autocannon({
   ...(spec.body !== undefined ? { body: spec.body } : {}),
   ...(spec.rate !== undefined ? { overallRate: spec.rate } : {}),
   timeout: 10,
+  ...(bodies.length > 0
+    ? { requests: [{ setupRequest: (request) => ({ ...request, body: bodies[nextBody++ % bodies.length] }) }] }
+    : {}),
   ...(tokens.length > 0
     ? {
         requests: [

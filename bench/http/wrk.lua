@@ -1,10 +1,28 @@
 -- wrk script of the Tessera benchmarks: optional method/body from the environment, optional
--- distinct bearer token per request (one per line in BENCH_TOKENS_FILE, cycled), and a JSON
+-- distinct body per request (BENCH_BODIES_FILE), optional distinct bearer token per request (one per line in BENCH_TOKENS_FILE, cycled), and a JSON
 -- summary line (prefixed BENCHJSON) for the harness.
 local method = os.getenv("BENCH_METHOD")
 if method and method ~= "" then wrk.method = method end
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then wrk.body = body end
+
+-- Distinct request bodies (one per line, cycled), e.g. sign-ins of many accounts.
+local bodiesPath = os.getenv("BENCH_BODIES_FILE")
+if bodiesPath and bodiesPath ~= "" then
+  local bodies = {}
+  local count = 0
+  for line in io.lines(bodiesPath) do
+    if #line > 0 then
+      count = count + 1
+      bodies[count] = line
+    end
+  end
+  local j = 0
+  request = function()
+    j = j % count + 1
+    return wrk.format(nil, nil, nil, bodies[j])
+  end
+end
 
 local path = os.getenv("BENCH_TOKENS_FILE")
 if path and path ~= "" then

@@ -17,6 +17,8 @@ export interface LoadSpec {
   tokensFile?: string;
   /** Index of the first token to send (cycled), so consecutive runs do not repeat tokens. */
   tokensOffset?: number;
+  /** One request body per line: each request sends the next one (cycled), instead of `body`. */
+  bodiesFile?: string;
   durationS: number;
   connections: number;
   /** Requests per second across all connections (autocannon only). */
@@ -57,7 +59,13 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
     name: 'wrk',
     command: 'wrk',
     args: ['-t1', `-c${spec.connections}`, `-d${Math.max(1, Math.round(spec.durationS))}s`, '--timeout', '10s', '-s', WRK_SCRIPT, ...headerArgs, spec.url],
-    env: { BENCH_METHOD: spec.method ?? '', BENCH_BODY: spec.body ?? '', BENCH_TOKENS_FILE: spec.tokensFile ?? '', BENCH_TOKENS_OFFSET: String(spec.tokensOffset ?? 0) },
+    env: {
+      BENCH_METHOD: spec.method ?? '',
+      BENCH_BODY: spec.body ?? '',
+      BENCH_BODIES_FILE: spec.bodiesFile ?? '',
+      BENCH_TOKENS_FILE: spec.tokensFile ?? '',
+      BENCH_TOKENS_OFFSET: String(spec.tokensOffset ?? 0),
+    },
     core: spec.core,
   });
   const line = out.split('\n').find((l) => l.startsWith('BENCHJSON '));
