@@ -69,6 +69,8 @@ describe('browser: the sessions-vs-JWT lab', { skip }, () => {
     await signInWithForm(page, email, 'jwt');
     await page.locator('nav a[data-route="lab"]').click();
     await page.waitForURL(/#\/lab$/);
+    // The page fills the field when it has entered (after the URL changed): wait for it.
+    await waitUntil(page, `document.getElementById('lab-email').value !== ''`);
     assert.equal(await page.locator('#lab-email').inputValue(), email, 'prefilled from the sign-in');
     await page.locator('#lab-bench svg').first().waitFor();
 
