@@ -142,13 +142,16 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
 
   // The API speaks JSON only: any other body type is a 415, not parsed as text.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback-style hooks: they run on every response, and an async hook costs a promise and a
+  // microtask turn each.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeHttpRequest(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.setNotFoundHandler((_request, reply) => sendResponse(reply, errorResponse(new TesseraError('not_found'))));
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
