@@ -78,7 +78,7 @@ export function evaluateTargets(r: BenchResults): TargetLine[] {
     lines.push(
       line(
         `Logins ≥ 0.8 × cores ÷ hash CPU time (${r.argon2.cores} ÷ ${r.argon2.cpuMsPerHash.toFixed(1)} ms = ${ceiling.toFixed(0)}/s)`,
-        `${logins.loginsPerSecond.toFixed(0)} logins/s = ${x(logins.loginsPerSecond / ceiling)} the ceiling`,
+        `${logins.loginsPerSecond.toFixed(0)} logins/s = ${x(logins.loginsPerSecond / ceiling)} the ceiling; ${x(logins.loginsPerSecond / r.argon2.concurrentHashesPerSecond)} the ${r.argon2.concurrentHashesPerSecond.toFixed(0)} hashes/s of ${r.argon2.cores} raw hashes at once`,
         logins.loginsPerSecond >= 0.8 * ceiling,
       ),
     );
