@@ -1,22 +1,30 @@
 -- wrk script of the Tessera benchmarks: optional method/body from the environment, optional
--- distinct body per request (BENCH_BODIES_FILE), optional distinct bearer token per request (one per line in BENCH_TOKENS_FILE, cycled), and a JSON
--- summary line (prefixed BENCHJSON) for the harness.
+-- distinct body per request (one per line in BENCH_BODIES_FILE, cycled), optional distinct
+-- bearer token per request (one per line in BENCH_TOKENS_FILE, cycled), and a JSON summary
+-- line (prefixed BENCHJSON) for the harness.
 local method = os.getenv("BENCH_METHOD")
 if method and method ~= "" then wrk.method = method end
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then wrk.body = body end
 
--- Distinct request bodies (one per line, cycled), e.g. sign-ins of many accounts.
-local bodiesPath = os.getenv("BENCH_BODIES_FILE")
-if bodiesPath and bodiesPath ~= "" then
-  local bodies = {}
+-- The non-empty lines of the file named by an environment variable, and their count (nil when unset).
+local function linesOf(variable)
+  local path = os.getenv(variable)
+  if not path or path == "" then return nil, 0 end
+  local lines = {}
   local count = 0
-  for line in io.lines(bodiesPath) do
+  for line in io.lines(path) do
     if #line > 0 then
       count = count + 1
-      bodies[count] = line
+      lines[count] = line
     end
   end
+  return lines, count
+end
+
+-- Distinct request bodies (one per line, cycled), e.g. sign-ins of many accounts.
+local bodies, count = linesOf("BENCH_BODIES_FILE")
+if bodies then
   local j = 0
   request = function()
     j = j % count + 1
@@ -24,16 +32,8 @@ if bodiesPath and bodiesPath ~= "" then
   end
 end
 
-local path = os.getenv("BENCH_TOKENS_FILE")
-if path and path ~= "" then
-  local tokens = {}
-  local n = 0
-  for line in io.lines(path) do
-    if #line > 0 then
-      n = n + 1
-      tokens[n] = line
-    end
-  end
+local tokens, n = linesOf("BENCH_TOKENS_FILE")
+if tokens then
   -- Start where the previous run of this scenario stopped, so that warm-up and measurement
   -- (separate wrk runs) do not send the same tokens again.
   local i = (tonumber(os.getenv("BENCH_TOKENS_OFFSET") or "0") or 0) % n

@@ -6,11 +6,10 @@
 // development outbox), and a user's own account deletion. Figures go to `FIGURE:` lines.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { cleanUpServers } from '../robustness/spawn-server.js';
+import { before, describe, it } from 'node:test';
 import type { SpawnedServer } from '../robustness/spawn-server.js';
 import type { Credential, Deployment } from './harness.js';
-import { call, createDeployment, figure, me, ms, PASSWORD, pollUntil, register, sharedServicesSkip, signIn } from './harness.js';
+import { call, figure, me, ms, PASSWORD, pollUntil, register, sharedServicesSkip, signIn, useThreeInstances } from './harness.js';
 
 const skip = await sharedServicesSkip();
 const ADMIN_KEY = randomBytes(32).toString('base64url');
@@ -18,26 +17,14 @@ const ADMIN_KEY = randomBytes(32).toString('base64url');
 const REFUSED_WITHIN_MS = 2500;
 
 describe('account flows across three instances', { skip, timeout: 120_000 }, () => {
+  const three = useThreeInstances('accounts', { env: { TESSERA_ADMIN_KEYS: ADMIN_KEY } });
+  const { name } = three;
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
   let d: Deployment;
   let A: SpawnedServer;
   let B: SpawnedServer;
   let C: SpawnedServer;
-  const name = (s: SpawnedServer): string => (s === A ? 'A' : s === B ? 'B' : 'C');
-  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-
-  before(async () => {
-    d = await createDeployment('accounts', { env: { TESSERA_ADMIN_KEYS: ADMIN_KEY } });
-    A = await d.start();
-    [B, C] = await Promise.all([d.start(), d.start()]);
-  });
-
-  after(async () => {
-    try {
-      await d?.cleanUp();
-    } finally {
-      await cleanUpServers();
-    }
-  });
+  before(() => ({ d, A, B, C } = three));
 
   /** Credentials of both modes signed in on each instance, each checked on every instance. */
   async function everywhere(email: string): Promise<Credential[]> {

@@ -8,11 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { requireService } from '../../../tessera/test/stores/service-availability.js';
-import { spawnServer } from '../robustness/spawn-server.js';
+import { cleanUpServers, spawnServer } from '../robustness/spawn-server.js';
 import type { SpawnedServer } from '../robustness/spawn-server.js';
 
 export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -177,6 +178,53 @@ export interface Deployment {
   start(extraEnv?: Record<string, string>): Promise<SpawnedServer>;
   /** Stops its servers, drops its schema and deletes its Redis keys (never anything else). */
   cleanUp(): Promise<void>;
+}
+
+/** Three instances of one deployment, as {@link useThreeInstances} starts them. */
+export interface ThreeInstances {
+  readonly d: Deployment;
+  readonly A: SpawnedServer;
+  readonly B: SpawnedServer;
+  readonly C: SpawnedServer;
+  /** 'A', 'B' or 'C', for messages. */
+  name(server: SpawnedServer): string;
+}
+
+/**
+ * In the current `describe`: before its tests, a deployment (`createDeployment(tag, options)`)
+ * and three instances, A first (it migrates and creates the first signing key; B and C find
+ * both); after them, everything stopped and cleaned up. The fields are read in the tests.
+ */
+export function useThreeInstances(tag: string, options: Parameters<typeof createDeployment>[1] = {}): ThreeInstances {
+  let d: Deployment | undefined;
+  const servers: SpawnedServer[] = [];
+  const started = (i: number): SpawnedServer => {
+    const server = servers[i];
+    if (server === undefined) throw new Error('the instances are not started (used outside a test?)');
+    return server;
+  };
+  before(async () => {
+    d = await createDeployment(tag, options);
+    servers.push(await d.start());
+    servers.push(...(await Promise.all([d.start(), d.start()])));
+  });
+  after(async () => {
+    try {
+      await d?.cleanUp();
+    } finally {
+      await cleanUpServers();
+    }
+  });
+  return {
+    get d() {
+      if (d === undefined) throw new Error('the deployment is not created (used outside a test?)');
+      return d;
+    },
+    get A() { return started(0); },
+    get B() { return started(1); },
+    get C() { return started(2); },
+    name: (server) => String.fromCharCode(65 + servers.indexOf(server)),
+  };
 }
 
 /**

@@ -4,12 +4,11 @@
 // every credential everywhere, sign-in throttling counts across instances, and a key rotation
 // under continuous traffic to all three fails no request. Figures go to `FIGURE:` lines.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanUpServers } from '../robustness/spawn-server.js';
 import type { SpawnedServer } from '../robustness/spawn-server.js';
 import type { Credential, Deployment } from './harness.js';
-import { call, createDeployment, figure, me, ms, PASSWORD, pollUntil, register, sharedServicesSkip, signIn } from './harness.js';
+import { call, figure, me, ms, PASSWORD, pollUntil, register, sharedServicesSkip, signIn, useThreeInstances } from './harness.js';
 import { startLoad } from './load.js';
 import { mintAccessToken, rotateLikeAnInstance } from './keys.js';
 
@@ -17,26 +16,13 @@ const skip = await sharedServicesSkip();
 const MAX_FAILURES = 5;
 
 describe('three instances on one Redis and one PostgreSQL', { skip, timeout: 120_000 }, () => {
+  const three = useThreeInstances('three', { env: { TESSERA_LOGIN_MAX_FAILURES: String(MAX_FAILURES) } });
+  const { name } = three;
   let d: Deployment;
   let A: SpawnedServer;
   let B: SpawnedServer;
   let C: SpawnedServer;
-  const name = (s: SpawnedServer): string => (s === A ? 'A' : s === B ? 'B' : 'C');
-
-  before(async () => {
-    d = await createDeployment('three', { env: { TESSERA_LOGIN_MAX_FAILURES: String(MAX_FAILURES) } });
-    // A first: it migrates and creates the first signing key; B and C find both.
-    A = await d.start();
-    [B, C] = await Promise.all([d.start(), d.start()]);
-  });
-
-  after(async () => {
-    try {
-      await d?.cleanUp();
-    } finally {
-      await cleanUpServers();
-    }
-  });
+  before(() => ({ d, A, B, C } = three));
 
   /** Asserts that `credential` is refused (401) on `server` within `deadlineMs`; returns the ms it took. */
   async function refusedWithin(server: SpawnedServer, credential: Credential, deadlineMs: number, what: string): Promise<number> {
