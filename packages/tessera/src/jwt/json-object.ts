@@ -39,8 +39,34 @@ export function parseJsonObject(bytes: Uint8Array): JsonObject {
     throw refuse('bad_json');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse('not_an_object');
-  checkMemberNames(text);
+  // JSON.parse keeps every name as an own property, `__proto__` included (decoded, so escapes
+  // cannot hide it); and a duplicate leaves fewer keys than the text has members. Only then
+  // are the names themselves compared, to name the refusal.
+  for (const name of FORBIDDEN_NAMES) if (Object.hasOwn(value, name)) throw refuse('forbidden_member');
+  if (countMembers(text) !== Object.keys(value).length) checkMemberNames(text);
   return value as JsonObject;
+}
+
+/** The number of top-level members of `text`, known to be a well-formed JSON object. */
+function countMembers(text: string): number {
+  let depth = 0;
+  let commas = 0;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      if (depth === 1) empty = false;
+      i = endOfString(text, i) - 1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth === 1) empty = false;
+      depth++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    } else if (c === COMMA && depth === 1) {
+      commas++;
+    }
+  }
+  return empty ? 0 : commas + 1;
 }
 
 const QUOTE = 0x22;
