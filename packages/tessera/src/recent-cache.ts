@@ -1,3 +1,5 @@
+import { BoundedMap } from './bounded-map.js';
+
 /**
  * A bounded map whose entries live at most `maxAgeMs`: what the hot path keeps of recent
  * store reads (verified session records, users), so a busy session costs one store read per
@@ -8,12 +10,12 @@
  * revocation view are checked on every hit.
  */
 export class RecentCache<V> {
-  readonly #entries = new Map<string, { value: V; cachedAt: number }>();
-  readonly #maxEntries: number;
+  readonly #entries: BoundedMap<string, { value: V; cachedAt: number }>;
   readonly #maxAgeMs: number;
 
   constructor(maxEntries: number, maxAgeMs: number) {
-    this.#maxEntries = maxEntries;
+    // A cache that keeps nothing (max age 0, the session cache's default) holds no ring either.
+    this.#entries = new BoundedMap(maxAgeMs > 0 ? maxEntries : 0);
     this.#maxAgeMs = maxAgeMs;
   }
 
@@ -29,12 +31,6 @@ export class RecentCache<V> {
   }
 
   set(key: string, value: V, now: number): void {
-    if (this.#maxEntries <= 0 || this.#maxAgeMs <= 0) return;
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(key, { value, cachedAt: now });
   }
 

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded-map.js';
 import type { AccessTokenClaims } from './access-token.js';
 
 /**
@@ -10,15 +11,14 @@ import type { AccessTokenClaims } from './access-token.js';
  * The cache is cleared whenever the key ring changes (a retired key's tokens must re-verify).
  *
  * Eviction is oldest-inserted first: every access token has the same lifetime, so insertion
- * order is expiry order and the oldest entry is the next to expire anyway. A Map gives that in
- * O(1) without a dependency.
+ * order is expiry order and the oldest entry is the next to expire anyway ({@link BoundedMap}:
+ * O(1) per insertion, without a dependency).
  */
 export class VerifiedTokenCache {
-  readonly #entries = new Map<string, AccessTokenClaims>();
-  readonly #maxEntries: number;
+  readonly #entries: BoundedMap<string, AccessTokenClaims>;
 
   constructor(maxEntries: number) {
-    this.#maxEntries = maxEntries;
+    this.#entries = new BoundedMap(maxEntries);
   }
 
   /**
@@ -41,11 +41,6 @@ export class VerifiedTokenCache {
   }
 
   set(token: string, claims: AccessTokenClaims): void {
-    if (this.#maxEntries <= 0) return;
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(token, claims);
   }
 
