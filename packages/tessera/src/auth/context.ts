@@ -5,7 +5,8 @@ import type { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { MailQueue } from '../mail/mail-queue.js';
 import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ResolvedOptions } from '../options.js';
-import type { SessionAndUser, Store, UserRecord } from '../stores/types.js';
+import type { SessionAndUser, Store } from '../stores/types.js';
+import type { PublicUser } from './public-types.js';
 import type { RecentCache } from '../recent-cache.js';
 import type { KeyManager } from './key-manager.js';
 import type { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
@@ -28,8 +29,8 @@ export interface AuthContext {
   readonly storeHealth: { failedAt: number };
   /** Session records (and users) read within the last second, by whole credential. */
   readonly sessionCache: RecentCache<SessionAndUser>;
-  /** Users read within the last second, by id (for `/auth/me` in JWT mode). */
-  readonly userCache: RecentCache<UserRecord>;
+  /** Users read within the last second, by id, as shown (for `/auth/me` in JWT mode). */
+  readonly userCache: RecentCache<PublicUser>;
   /** The account mails' queue; null without a mailer. */
   readonly mail: MailQueue | null;
   /** Budgets of the requests that send mail (see request-throttle.ts). */

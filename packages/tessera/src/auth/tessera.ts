@@ -10,7 +10,7 @@ import { createMailQueue } from '../mail/mail-queue.js';
 import { RevocationView } from '../revocation/revocation-view.js';
 import type { TesseraOptions, ResolvedOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
-import type { AuthMode, SessionAndUser, UserRecord } from '../stores/types.js';
+import type { AuthMode, SessionAndUser } from '../stores/types.js';
 import { deleteUser, disableUser, enableUser, listUsers } from './admin.js';
 import { listAudit, recordAudit } from './audit.js';
 import { authenticate } from './authenticate.js';
@@ -25,6 +25,7 @@ import { KeyManager } from './key-manager.js';
 import { VerifiedTokenCache } from '../jwt/verified-token-cache.js';
 import { RecentCache } from '../recent-cache.js';
 import { toPublicUser } from './public-types.js';
+import type { PublicUser } from './public-types.js';
 import { refreshTokens } from './refresh.js';
 import { endAllSessions, endSession, listSessions, signOutWithRefreshToken } from './session-management.js';
 import type { Tessera } from './tessera-api.js';
@@ -99,7 +100,7 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     tokenCache,
     sessionCache: new RecentCache<SessionAndUser>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
     storeHealth,
-    userCache: new RecentCache<UserRecord>(options.tokenCacheSize, USER_CACHE_MAX_AGE_MS),
+    userCache: new RecentCache<PublicUser>(options.tokenCacheSize, USER_CACHE_MAX_AGE_MS),
     mail,
     mailBudgets,
   };
@@ -156,13 +157,15 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     async getUser(userId) {
       // Display data for /auth/me in JWT mode: the token already passed the revocation view,
       // so a second-old copy of the user is enough.
+      // Kept as the public (frozen) shape, so that a hit formats no dates.
       const now = options.clock.nowMs();
-      let user = ctx.userCache.get(userId, now) ?? null;
-      if (!user) {
-        user = await store.getUserById(userId);
-        if (user) ctx.userCache.set(userId, user, now);
-      }
-      return user ? toPublicUser(user) : null;
+      const cached = ctx.userCache.get(userId, now);
+      if (cached) return cached;
+      const user = await store.getUserById(userId);
+      if (!user) return null;
+      const shown = Object.freeze(toPublicUser(user));
+      ctx.userCache.set(userId, shown, now);
+      return shown;
     },
     listUsers: (query) => listUsers(ctx, query),
     disableUser: (userId) => disableUser(ctx, userId),
