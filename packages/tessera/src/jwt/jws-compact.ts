@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded-map.js';
 import { decodeBase64url } from '../crypto/base64url.js';
 import { parseJsonObject } from './json-object.js';
 import type { JsonObject } from './json-object.js';
@@ -79,12 +80,11 @@ export function parseCompactJws(token: unknown, knownHeaders?: KnownHeaders): Pa
  * added, so a stranger cannot fill it; and a hit skips parsing only, never a check of the token.
  */
 export class KnownHeaders {
-  readonly #byText = new Map<string, JoseHeader>();
-  readonly #max: number;
+  readonly #byText: BoundedMap<string, JoseHeader>;
 
-  /** `max`: how many headers are kept (a key ring signs one header per key); beyond it, none are added. */
+  /** `max`: how many headers are kept (a key ring signs one header per key); the oldest go first. */
   constructor(max = 64) {
-    this.#max = max;
+    this.#byText = new BoundedMap(max);
   }
 
   get(text: string): JoseHeader | undefined {
@@ -93,7 +93,7 @@ export class KnownHeaders {
 
   /** Remembers the checked `header` of a verified token whose first part is `text`. */
   remember(text: string, header: JoseHeader): void {
-    if (this.#byText.size < this.#max) this.#byText.set(text, Object.freeze({ ...header }));
+    this.#byText.set(text, Object.freeze({ ...header }));
   }
 }
 
