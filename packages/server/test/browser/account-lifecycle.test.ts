@@ -179,6 +179,7 @@ describe('browser: account lifecycle', { skip }, () => {
     await anchor.click();
     await page.waitForURL(/#\/reset-password$/);
     assert.equal(await href(page), `${ui.baseUrl}/#/reset-password`, 'the token left the address');
+    await page.locator('#reset-code-field').waitFor({ state: 'hidden' });
     assert.equal(await page.locator('#reset-code-field').isHidden(), true, 'no code to paste: the link brought it');
     const rules = await page.locator('#reset-rules').innerText();
     assert.match(rules, /At least 15 characters/);

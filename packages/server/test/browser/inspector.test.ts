@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertNoProblems, GOOD_PASSWORD, launchChromium, registerUser, screenshot, signInWithForm, skipReason, startUi, statusText } from './browser.js';
+import { assertNoProblems, GOOD_PASSWORD, launchChromium, registerUser, screenshot, signInWithForm, skipReason, startUi, statusText, waitUntil } from './browser.js';
 import type { Browser } from 'playwright-core';
 import type { UiHarness } from './browser.js';
 
@@ -93,6 +93,8 @@ describe('browser: token inspector', { skip }, () => {
     await signInWithForm(watched.page, 'sam@example.com', 'session');
     await watched.page.locator('nav a[data-route="inspector"]').click();
     await watched.page.waitForURL(/#\/inspector$/);
+    // The page disables the button when it has entered (after the URL changed): wait for it.
+    await waitUntil(watched.page, `document.getElementById('inspector-use-current').disabled === true`);
     assert.equal(await watched.page.locator('#inspector-use-current').isDisabled(), true);
     assert.match(await watched.page.locator('#inspector-token-hint').innerText(), /holds no access token/);
     assertNoProblems(watched);
