@@ -74,7 +74,6 @@ export class Argon2Workers {
   readonly #waiting: Array<(slot: Slot) => void> = [];
   /** Workers started and not exited (idle or busy). */
   readonly #alive = new Set<Slot>();
-  #started = 0;
   #nextId = 1;
 
   constructor(options: Argon2WorkersOptions) {
@@ -138,12 +137,11 @@ export class Argon2Workers {
       slot.worker.ref();
       return Promise.resolve(slot);
     }
-    if (this.#started < this.#size) return Promise.resolve(this.#start());
+    if (this.#alive.size < this.#size) return Promise.resolve(this.#start());
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
   #start(): Slot {
-    this.#started++;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { argon2Path: ARGON2_PATH, niceness: this.#niceness } });
     const slot: Slot = { worker, idleTimer: undefined };
     this.#alive.add(slot);
@@ -167,7 +165,6 @@ export class Argon2Workers {
 
   #discard(slot: Slot): void {
     if (!this.#alive.delete(slot)) return;
-    this.#started--;
     clearTimeout(slot.idleTimer);
     const at = this.#idle.indexOf(slot);
     if (at >= 0) this.#idle.splice(at, 1);
