@@ -61,8 +61,9 @@ export function parseCompactJws(token: unknown, knownHeaders?: KnownHeaders): Pa
 
   // A header met before in a token whose signature verified is the same text, so the same
   // checked object: its decoding and checks are skipped; everything else is done as for any.
-  const known = knownHeaders?.get(token.slice(0, firstDot));
-  const headerBytes = known === undefined ? decodeBase64url(token.slice(0, firstDot)) : null;
+  const headerText = token.slice(0, firstDot);
+  const known = knownHeaders?.get(headerText);
+  const headerBytes = known === undefined ? decodeBase64url(headerText) : null;
   const payloadBytes = decodeBase64url(token.slice(firstDot + 1, secondDot));
   const signature = decodeBase64url(token.slice(secondDot + 1));
   if ((known === undefined && headerBytes === null) || payloadBytes === null || signature === null) throw refuse('bad_base64url');
