@@ -64,6 +64,20 @@ export function assertRateLimited(res: LightMyRequestResponse, context = '', max
 }
 
 /** The raw Set-Cookie lines of a response. */
+/**
+ * Asserts a 200 `/auth/me` answer of the spec's shape, `{user, auth:{mode, id, expiresAt}}`, for
+ * `user` in `mode`; returns its `auth` for the mode's own checks.
+ */
+export function assertMe(res: LightMyRequestResponse, user: unknown, mode: 'session' | 'jwt'): { mode: string; id: string; expiresAt: string } {
+  assert.equal(res.statusCode, 200, res.body);
+  const b = JSON.parse(res.body) as { user: unknown; auth: { mode: string; id: string; expiresAt: string } };
+  assert.deepEqual(Object.keys(b).sort(), ['auth', 'user']);
+  assert.deepEqual(b.user, user);
+  assert.deepEqual(Object.keys(b.auth).sort(), ['expiresAt', 'id', 'mode']);
+  assert.equal(b.auth.mode, mode);
+  return b.auth;
+}
+
 export function setCookieLines(res: LightMyRequestResponse): string[] {
   const raw = res.headers['set-cookie'];
   return raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
