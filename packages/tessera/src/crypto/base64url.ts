@@ -20,18 +20,23 @@ export function isBase64url(input: string): boolean {
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /**
+ * True when `input` is strict, canonical base64url: the alphabet, a possible length, and zero
+ * bits past the last whole byte in the last character (2 characters carry 1 byte + 4 spare
+ * bits, 3 carry 2 bytes + 2), so that two different strings never stand for the same bytes.
+ * Checking the spare bits spares re-encoding a decoded result to compare.
+ */
+export function isCanonicalBase64url(input: string): boolean {
+  if (!isBase64url(input)) return false;
+  const rest = input.length % 4;
+  if (rest === 0) return true;
+  const last = ALPHABET.indexOf(input[input.length - 1]!);
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/**
  * Decodes strict base64url; returns null on padding, other alphabets, or non-canonical
- * trailing bits (so that two different strings never decode to the same bytes).
+ * trailing bits ({@link isCanonicalBase64url}).
  */
 export function decodeBase64url(input: string): Buffer | null {
-  if (!isBase64url(input)) return null;
-  // Canonical form: the bits of the last character that fall past the last whole byte must
-  // be zero (2 characters carry 1 byte + 4 spare bits, 3 carry 2 bytes + 2). Checking them
-  // spares re-encoding the result to compare (a second pass over every token part).
-  const rest = input.length % 4;
-  if (rest !== 0) {
-    const last = ALPHABET.indexOf(input[input.length - 1]!);
-    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return null;
-  }
-  return Buffer.from(input, 'base64url');
+  return isCanonicalBase64url(input) ? Buffer.from(input, 'base64url') : null;
 }

@@ -1,6 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { RandomSource } from '../clock.js';
-import { decodeBase64url, encodeBase64url } from './base64url.js';
+import { encodeBase64url, isCanonicalBase64url } from './base64url.js';
 
 /**
  * Opaque credentials (session cookies, refresh tokens) have the form `<id>.<secret>`:
@@ -28,9 +28,13 @@ export function generateSecret(random: RandomSource): string {
   return encodeBase64url(random.bytes(SECRET_BYTES));
 }
 
-/** SHA-256 of a secret, base64url: the only form in which secrets are stored. */
+/**
+ * SHA-256 of a secret, base64url: the only form in which secrets are stored. The one-shot
+ * `hash()` (Node 20.12) costs about half of a `createHash()` object per call, and every
+ * session cookie check pays one.
+ */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64url');
+  return hash('sha256', secret, 'base64url');
 }
 
 /** Constant-time comparison of two hashes of equal length (false when lengths differ). */
@@ -55,8 +59,9 @@ export function parseCredential(credential: string): { id: string; secret: strin
   const id = credential.slice(0, ID_LENGTH);
   const secret = credential.slice(ID_LENGTH + 1);
   if (credential[ID_LENGTH] !== '.') return null;
-  if (decodeBase64url(id)?.length !== ID_BYTES) return null;
-  if (decodeBase64url(secret)?.length !== SECRET_BYTES) return null;
+  // The lengths are fixed above, so canonical base64url of them is exactly ID_BYTES and
+  // SECRET_BYTES of data: checked without decoding (nothing here needs the bytes).
+  if (!isCanonicalBase64url(id) || !isCanonicalBase64url(secret)) return null;
   return { id, secret };
 }
 

@@ -45,9 +45,30 @@ describe('credentials', () => {
   it('refuses anything that is not exactly id.secret in canonical base64url', () => {
     const id = generateId(systemRandom);
     const secret = generateSecret(systemRandom);
-    for (const bad of ['', `${id}.${secret}x`, `${id}:${secret}`, `${id}.${secret.slice(0, -1)}=`, `${secret}.${id}`, `${id}.${secret}`.replace(/[A-Za-z]/, '+'), `${'A'.repeat(22)}.${'A'.repeat(42)}B`]) {
+    for (const bad of ['', `${id}.${secret}x`, `${id}:${secret}`, `${id}.${secret.slice(0, -1)}=`, `${secret}.${id}`, `${id}.${secret}`.replace(/[A-Za-z]/, '+'), `${'A'.repeat(22)}.${'A'.repeat(42)}B`, `${'A'.repeat(21)}B.${secret}`]) {
       assert.equal(parseCredential(bad), null, bad);
     }
+  });
+  it('accepts exactly the credentials whose parts decode to 16 and 32 bytes and encode back unchanged', () => {
+    // Differential: parseCredential checks without decoding; decoding and re-encoding is the
+    // definition it must agree with, for near-miss strings of the right shape.
+    const valid = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
+    const char = fc.oneof({ arbitrary: valid, weight: 400 }, { arbitrary: fc.constantFrom(...'+/=. '), weight: 1 });
+    // The last character decides canonical form: A, Q, g, w have no bits past a 16-byte id.
+    const last = fc.oneof(fc.constantFrom('A', 'Q', 'g', 'w'), fc.constantFrom('B', 'R', 'h', 'x', 'E', '_', '='));
+    const part = (n: number) => fc.tuple(fc.array(char, { minLength: n - 1, maxLength: n - 1 }), last).map(([a, l]) => a.join('') + l);
+    let accepted = 0;
+    fc.assert(fc.property(part(22), fc.constantFrom('.', ':'), part(43), (id, dot, secret) => {
+      const credential = `${id}${dot}${secret}`;
+      const roundTrips = (text: string, bytes: number) => {
+        const decoded = Buffer.from(text, 'base64url');
+        return /^[A-Za-z0-9_-]*$/.test(text) && decoded.length === bytes && decoded.toString('base64url') === text;
+      };
+      const expected = dot === '.' && roundTrips(id, 16) && roundTrips(secret, 32);
+      assert.equal(parseCredential(credential) !== null, expected, credential);
+      if (expected) accepted++;
+    }), { numRuns: 2000 });
+    assert.ok(accepted > 100 && accepted < 1900, `both outcomes drawn (${accepted} of 2000 accepted)`);
   });
   it('hash with SHA-256 and compare in constant time', () => {
     assert.equal(hashSecret('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
