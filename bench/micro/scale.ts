@@ -11,6 +11,7 @@ import { sqliteBench, sqliteTableBytes } from './stores.js';
  * the stored sessions (the same number of distinct ones at both sizes), so B-tree depth and
  * page-cache misses show; Tessera's session cache is off, so every check reads the store.
  * `last_seen_at` is set in the future so that no sliding-renewal write lands in a measurement.
+ * The store's connection is opened as a server opens it (the default SQLite page cache).
  */
 
 export interface ScaleResult {
@@ -19,6 +20,8 @@ export interface ScaleResult {
   smallNs: number;
   largeNs: number;
   ratio: number;
+  /** SQLite's page cache of the store's connection (openSqliteDatabase's default), MiB. */
+  cacheSizeMiB: number;
   /** Bytes of the sessions table and its indexes (dbstat) per row, at `large`. */
   bytesPerSession: number | null;
   insertSeconds: number;
@@ -80,6 +83,7 @@ export async function runScaleBenchmark(plan: TimingPlan, small: number, large: 
       smallNs,
       largeNs,
       ratio: largeNs / smallNs,
+      cacheSizeMiB: -Number(bench.db.pragma('cache_size', { simple: true })) / 1024,
       bytesPerSession: bytes === null ? null : bytes / large,
       insertSeconds,
     };

@@ -15,6 +15,7 @@
  * - `TESSERA_SESSION_ABSOLUTE_TIMEOUT` must be at least `TESSERA_SESSION_IDLE_TIMEOUT`.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_CACHE_MIB } from 'tessera/sqlite';
 import { ACCOUNT_CONFIG_DEFAULTS, ACCOUNT_CONFIG_ROWS, loadAccountConfig } from './config-account.js';
 import type { AccountConfig } from './config-account.js';
 
@@ -65,6 +66,8 @@ export interface ServerConfig extends AccountConfig {
    * cookie (`TESSERA_SESSION_CACHE`); 0, the default, reads the store on every request.
    */
   readonly sessionCacheSeconds: number;
+  /** Most memory of SQLite's page cache, in MiB (`TESSERA_SQLITE_CACHE_MB`); unused with PostgreSQL. */
+  readonly sqliteCacheMiB: number;
   /** The algorithm of newly generated signing keys (`TESSERA_JWT_ALG`). */
   readonly jwtAlgorithm: JwtAlgorithm;
   /** Clock skew accepted on `exp`/`nbf`/`iat` (`TESSERA_CLOCK_TOLERANCE`). */
@@ -99,6 +102,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   sessionIdleTimeoutSeconds: 86_400,
   sessionAbsoluteTimeoutSeconds: 2_592_000,
   sessionCacheSeconds: 0,
+  sqliteCacheMiB: DEFAULT_SQLITE_CACHE_MIB,
   jwtAlgorithm: 'EdDSA',
   clockToleranceSeconds: 5,
   cookieSecure: true,
@@ -164,6 +168,7 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_SESSION_IDLE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionIdleTimeoutSeconds), description: 'Seconds without use after which a session record ends; applies to cookies and refresh tokens alike.' },
   { env: 'TESSERA_SESSION_ABSOLUTE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionAbsoluteTimeoutSeconds), description: 'Lifetime of a session record in either mode, in seconds; at least the idle timeout.' },
   { env: 'TESSERA_SESSION_CACHE', flag: undefined, default: String(CONFIG_DEFAULTS.sessionCacheSeconds), description: `Seconds a session record read from the store may answer further requests with the same cookie on this instance: 0 (a store read on every request, as the spec's session mode says) to ${MAX_SESSION_CACHE_SECONDS}. Every cached answer still checks expiry and the revocation view (revocations on any instance end it at once through the feed), but for up to this long into a store outage a cookie checked just before may still get 200: see docs/scaling.md.` },
+  { env: 'TESSERA_SQLITE_CACHE_MB', flag: undefined, default: String(CONFIG_DEFAULTS.sqliteCacheMiB), description: `Most memory, in MiB, of SQLite's page cache (1 to ${MAX_SQLITE_CACHE_MIB}; filled only as pages are read). A session check whose pages are cached reads nothing from the disk or the OS: each session in use needs up to 8 KiB, so the default holds about 16,000 sessions in use at once. Unused with PostgreSQL.` },
   { env: 'TESSERA_JWT_ALG', flag: undefined, default: CONFIG_DEFAULTS.jwtAlgorithm, description: `Algorithm of new signing keys: ${JWT_ALGORITHMS.join(', ')}.` },
   { env: 'TESSERA_CLOCK_TOLERANCE', flag: undefined, default: String(CONFIG_DEFAULTS.clockToleranceSeconds), description: 'Seconds of clock skew accepted on `exp`/`nbf`/`iat`: 0 to 30.' },
   { env: 'TESSERA_COOKIE_SECURE', flag: undefined, default: String(CONFIG_DEFAULTS.cookieSecure), description: '`true` or `false`. When true the cookie is `__Host-tessera_session` and Secure (browsers treat http://localhost as secure); when false, `tessera_session`.' },
@@ -458,6 +463,9 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const cacheRaw = get('TESSERA_SESSION_CACHE');
   const sessionCacheSeconds = cacheRaw === undefined ? d.sessionCacheSeconds : integer(cacheRaw, 0, MAX_SESSION_CACHE_SECONDS, 'a whole number of seconds');
 
+  const sqliteCacheRaw = get('TESSERA_SQLITE_CACHE_MB');
+  const sqliteCacheMiB = sqliteCacheRaw === undefined ? d.sqliteCacheMiB : integer(sqliteCacheRaw, 1, MAX_SQLITE_CACHE_MIB, 'a whole number of MiB');
+
   const algRaw = get('TESSERA_JWT_ALG');
   const jwtAlgorithm: JwtAlgorithm = algRaw === undefined ? d.jwtAlgorithm : oneOf(algRaw, JWT_ALGORITHMS);
 
@@ -495,6 +503,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     sessionIdleTimeoutSeconds,
     sessionAbsoluteTimeoutSeconds,
     sessionCacheSeconds,
+    sqliteCacheMiB,
     jwtAlgorithm,
     clockToleranceSeconds,
     cookieSecure,

@@ -122,7 +122,7 @@ export async function openStores(config: ServerConfig, onBackgroundError: (error
     clusterBus = createPostgresClusterBus(pool, { channel: postgresChannel(config.databaseSchema) });
     description = `PostgreSQL (schema ${config.databaseSchema})`;
   } else {
-    database = createSqliteStore(openSqliteDatabase(join(config.dataDir, 'tessera.db')));
+    database = createSqliteStore(openSqliteDatabase(join(config.dataDir, 'tessera.db'), { cacheSizeMiB: config.sqliteCacheMiB }));
     description = `SQLite (${join(config.dataDir, 'tessera.db')})`;
     closers.push(() => database.close());
     await database.migrate();

@@ -15,8 +15,8 @@ const SPEC_VARIABLES = [
 
 /** Variables beyond the spec's table, and where describeConfig lists them (after TESSERA_REDIS_URL). */
 const EXTRA_VARIABLES = ['TESSERA_DATABASE_SCHEMA', 'TESSERA_REDIS_PREFIX'];
-/** The opt-in session cache, listed after TESSERA_SESSION_ABSOLUTE_TIMEOUT. */
-const CACHE_VARIABLES = ['TESSERA_SESSION_CACHE'];
+/** The opt-in session cache and SQLite's page cache, listed after TESSERA_SESSION_ABSOLUTE_TIMEOUT. */
+const CACHE_VARIABLES = ['TESSERA_SESSION_CACHE', 'TESSERA_SQLITE_CACHE_MB'];
 /** Mail and account variables (config-account.ts), listed before TESSERA_LOG_LEVEL. */
 const ACCOUNT_VARIABLES = [
   'TESSERA_SMTP_URL', 'TESSERA_MAIL_FROM', 'TESSERA_REQUIRE_VERIFIED_EMAIL', 'TESSERA_PASSWORD_RESET_TTL',
@@ -63,6 +63,7 @@ test('defaults: the spec table, frozen, with units in the names', () => {
     sessionIdleTimeoutSeconds: 86400,
     sessionAbsoluteTimeoutSeconds: 2592000,
     sessionCacheSeconds: 0,
+    sqliteCacheMiB: 128,
     jwtAlgorithm: 'EdDSA',
     clockToleranceSeconds: 5,
     cookieSecure: true,
@@ -218,6 +219,13 @@ test('TESSERA_JWT_ALG: one of four, case-sensitive; none is never accepted', () 
     const e = refused([], { TESSERA_JWT_ALG: bad }, 'TESSERA_JWT_ALG');
     assert.match(e.message, /EdDSA, ES256, RS256, HS256/);
   }
+});
+
+test('TESSERA_SQLITE_CACHE_MB: 128 MiB by default, 1 to 65536 whole MiB', () => {
+  assert.equal(loadConfig([], {}).sqliteCacheMiB, 128);
+  assert.equal(loadConfig([], { TESSERA_SQLITE_CACHE_MB: '1' }).sqliteCacheMiB, 1);
+  assert.equal(loadConfig([], { TESSERA_SQLITE_CACHE_MB: '65536' }).sqliteCacheMiB, 65536);
+  for (const bad of ['0', '65537', '1.5', '-8', '64MB']) refused([], { TESSERA_SQLITE_CACHE_MB: bad }, 'TESSERA_SQLITE_CACHE_MB');
 });
 
 test('TESSERA_SESSION_CACHE: off by default, 0 to 60 seconds', () => {

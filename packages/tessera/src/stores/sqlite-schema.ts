@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3Module from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
+import { TesseraError } from '../errors.js';
 import { requireOptionalPeer } from '../require-optional-peer.js';
 
 // better-sqlite3 is an optional peer: without it, importing tessera/sqlite says what to install.
@@ -164,9 +165,61 @@ function checkedVersion(db: Database): number {
 }
 
 /**
+ * How {@link openSqliteDatabase} sets up the connection.
+ *
+ * @example
+ * ```ts
+ * import { openSqliteDatabase } from 'tessera/sqlite'
+ * import type { SqliteOpenOptions } from 'tessera/sqlite'
+ *
+ * // A million sessions with a busy tenth of them: room for their pages.
+ * const options: SqliteOpenOptions = { cacheSizeMiB: 256 }
+ * const db = openSqliteDatabase('data/tessera.db', options)
+ * ```
+ */
+export interface SqliteOpenOptions {
+  /**
+   * The most memory SQLite's own page cache may hold, in MiB (1 to 65,536; default
+   * {@link DEFAULT_SQLITE_CACHE_MIB}). Pages are cached as they are read, so a small database
+   * never uses more than its size. A session check whose pages are cached reads nothing from
+   * the OS; one whose pages are not pays a system call per page. SQLite's own default (2 MiB)
+   * is outgrown by a few thousand sessions in use.
+   */
+  cacheSizeMiB?: number;
+}
+
+/**
+ * Default of {@link SqliteOpenOptions.cacheSizeMiB}: 128 MiB. Session ids are random, so each
+ * session in use needs its own index leaf page and row leaf page (8 KiB) in the worst case:
+ * room for about 16,000 sessions in use at once, and for all of a database of about 400,000.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SQLITE_CACHE_MIB, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * // Twice the default, for twice as many sessions in use at once.
+ * const db = openSqliteDatabase('data/tessera.db', { cacheSizeMiB: 2 * DEFAULT_SQLITE_CACHE_MIB })
+ * ```
+ */
+export const DEFAULT_SQLITE_CACHE_MIB = 128;
+/**
+ * Largest accepted {@link SqliteOpenOptions.cacheSizeMiB} (64 GiB).
+ *
+ * @example
+ * ```ts
+ * import { MAX_SQLITE_CACHE_MIB, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * const asked = Number(process.env.SQLITE_CACHE_MB ?? 128)
+ * const db = openSqliteDatabase('data/tessera.db', { cacheSizeMiB: Math.min(asked, MAX_SQLITE_CACHE_MIB) })
+ * ```
+ */
+export const MAX_SQLITE_CACHE_MIB = 65_536;
+
+/**
  * Opens (creating if needed) a SQLite database file for a store, with WAL journaling,
- * `synchronous = NORMAL`, a 5 s busy timeout and foreign keys on. The file holds signing keys:
- * a missing parent directory is created with mode 0700 and a missing file with mode 0600.
+ * `synchronous = NORMAL`, a 5 s busy timeout, foreign keys on and a page cache of
+ * `cacheSizeMiB` (see {@link SqliteOpenOptions}). The file holds signing keys: a missing
+ * parent directory is created with mode 0700 and a missing file with mode 0600.
  * `':memory:'` opens a private in-memory database.
  *
  * @example
@@ -178,7 +231,11 @@ function checkedVersion(db: Database): number {
  * await store.migrate()
  * ```
  */
-export function openSqliteDatabase(path: string): Database {
+export function openSqliteDatabase(path: string, options: SqliteOpenOptions = {}): Database {
+  const cacheSizeMiB = options.cacheSizeMiB ?? DEFAULT_SQLITE_CACHE_MIB;
+  if (!Number.isInteger(cacheSizeMiB) || cacheSizeMiB < 1 || cacheSizeMiB > MAX_SQLITE_CACHE_MIB) {
+    throw new TesseraError('invalid_request', { message: `Option cacheSizeMiB must be an integer from 1 to ${MAX_SQLITE_CACHE_MIB}.` });
+  }
   if (path !== ':memory:' && path !== '') {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
@@ -193,6 +250,8 @@ export function openSqliteDatabase(path: string): Database {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
+    // A negative cache_size is in KiB rather than pages.
+    db.pragma(`cache_size = -${cacheSizeMiB * 1024}`);
   } catch (error) {
     db.close();
     throw error;

@@ -23,7 +23,8 @@ import type {
   UserRecord,
 } from './types.js';
 
-export { openSqliteDatabase } from './sqlite-schema.js';
+export { DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_CACHE_MIB, openSqliteDatabase } from './sqlite-schema.js';
+export type { SqliteOpenOptions } from './sqlite-schema.js';
 
 // The SQLite store: one file, for a single node. better-sqlite3 is synchronous, so every
 // method runs to completion before the next starts; the `async` signatures are the contract's.

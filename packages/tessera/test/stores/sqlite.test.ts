@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { migrateSqlite, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, sqliteSchemaVersion } from '../../src/stores/sqlite-schema.js';
-import { createSqliteStore, openSqliteDatabase, SqliteStore } from '../../src/stores/sqlite.js';
+import { createSqliteStore, DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_CACHE_MIB, openSqliteDatabase, SqliteStore } from '../../src/stores/sqlite.js';
+import { TesseraError } from '../../src/errors.js';
 import { runStoreConformance } from './conformance.js';
 import { makeKey, makeSession, makeUser, MINUTE, T0 } from './conformance-fixtures.js';
 
@@ -68,6 +69,7 @@ describe('SQLite store', () => {
       assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
       assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+      assert.equal(db.pragma('cache_size', { simple: true }), -DEFAULT_SQLITE_CACHE_MIB * 1024, 'the page cache in KiB');
       const store = createSqliteStore(db);
       await store.migrate();
       await store.getOrCreateSecret('cookie', 'secret');
@@ -75,6 +77,20 @@ describe('SQLite store', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('openSqliteDatabase sizes the page cache as asked and refuses a size that is not a whole number of MiB in range', async () => {
+    const db = openSqliteDatabase(':memory:', { cacheSizeMiB: 3 });
+    try {
+      assert.equal(db.pragma('cache_size', { simple: true }), -3 * 1024);
+    } finally {
+      db.close();
+    }
+    const path = join(await tempDir(), 'never.db');
+    for (const cacheSizeMiB of [0, -1, 1.5, MAX_SQLITE_CACHE_MIB + 1, Number.NaN]) {
+      assert.throws(() => openSqliteDatabase(path, { cacheSizeMiB }), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && /cacheSizeMiB/.test(e.message), String(cacheSizeMiB));
+    }
+    await assert.rejects(stat(path), { code: 'ENOENT' }, 'a refused option creates no file');
   });
 
   it('data survives closing and reopening the file', async () => {
