@@ -1,4 +1,5 @@
 import { epochSeconds } from '../clock.js';
+import { isoTime } from '../iso-time.js';
 import { hashesEqual, hashSecret, parseCredential } from '../crypto/tokens.js';
 import { TesseraError } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
@@ -95,7 +96,7 @@ export async function authenticateAccessToken(ctx: AuthContext, token: string): 
     mode: 'jwt',
     userId: claims.sub,
     sessionId: claims.sid,
-    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    expiresAt: isoTime(claims.exp * 1000),
     setCookies: [],
   };
 }
@@ -155,7 +156,7 @@ export async function authenticateSessionToken(ctx: AuthContext, credential: str
     userId: user.id,
     user: toPublicUser(user),
     sessionId: session.id,
-    expiresAt: new Date(sessionExpiresAt(session)).toISOString(),
+    expiresAt: isoTime(sessionExpiresAt(session)),
     setCookies: [],
   };
 }

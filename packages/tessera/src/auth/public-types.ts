@@ -1,3 +1,4 @@
+import { isoTime } from '../iso-time.js';
 import type { AuthMode } from '../stores/types.js';
 
 /**
@@ -180,7 +181,7 @@ export function toPublicUser(user: { id: string; email: string; createdAt: numbe
   return {
     id: user.id,
     email: user.email,
-    createdAt: new Date(user.createdAt).toISOString(),
-    emailVerifiedAt: user.emailVerifiedAt === null ? null : new Date(user.emailVerifiedAt).toISOString(),
+    createdAt: isoTime(user.createdAt),
+    emailVerifiedAt: user.emailVerifiedAt === null ? null : isoTime(user.emailVerifiedAt),
   };
 }

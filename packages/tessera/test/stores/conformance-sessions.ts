@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CurrentStore } from './conformance-fixtures.js';
-import { DAY, endRequest, makeSession, MINUTE, seedUser, T0 } from './conformance-fixtures.js';
+import { DAY, endRequest, makeSession, makeUser, MINUTE, seedUser, T0 } from './conformance-fixtures.js';
 
 /** Session records: lookup, sliding renewal, listing, ending, refresh rotation. */
 export function sessionConformance(store: CurrentStore): void {
@@ -14,6 +14,18 @@ export function sessionConformance(store: CurrentStore): void {
       await store().createSession(session);
       assert.deepEqual(await store().getSessionAndUser('s-jwt'), { session, user });
       assert.equal(await store().getSessionAndUser('unknown'), null);
+    });
+
+    it('getSessionAndUser puts every stored value in its own field (no two fields alike)', async () => {
+      // Every field distinct, so a store that maps a column to the wrong field fails here.
+      const user = makeUser(7, { createdAt: T0 + 11, disabledAt: T0 + 12, emailVerifiedAt: T0 + 13 });
+      await store().createUser(user);
+      const session = makeSession('s-distinct', user.id, {
+        mode: 'jwt', previousSecretHash: 'prev-hash', rotatedAt: T0 + 1, generation: 2, createdAt: T0 + 3,
+        lastSeenAt: T0 + 4, idleExpiresAt: T0 + 5 * DAY, absoluteExpiresAt: T0 + 6 * DAY, revokedAt: T0 + 7,
+      });
+      await store().createSession(session);
+      assert.deepEqual(await store().getSessionAndUser('s-distinct'), { session, user });
     });
 
     it('getSessionAndUser returns revoked and expired records too', async () => {
