@@ -5,6 +5,7 @@
  * a token or a raw URL (the HTTP histogram is labelled with the route pattern).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LabelledHistogram } from './labelled-histogram.js';
 import type { MailKind, RevocationReason, TesseraEvent } from 'tessera';
 
 /** Expected `mode` label values. */
@@ -70,13 +71,13 @@ export interface TesseraMetrics {
    * `tessera_http_request_duration_seconds{route,method,status}`: Prometheus' conventional
    * `http_request_duration_seconds` under the spec's `tessera_` prefix.
    */
-  readonly httpRequestDuration: Histogram<'route' | 'method' | 'status'>;
+  readonly httpRequestDuration: LabelledHistogram<'route' | 'method' | 'status'>;
   /** `tessera_sessions_active`: session records active now, both modes (read at scrape time, cached). */
   readonly sessionsActive: Gauge;
   /** `tessera_revocation_lag_seconds`: time since this instance's revocation view caught up with the feed. */
   readonly revocationLag: Gauge;
   /** `tessera_store_operation_duration_seconds{store,op}`: one call of the storage contract. */
-  readonly storeOperationDuration: Histogram<'store' | 'op'>;
+  readonly storeOperationDuration: LabelledHistogram<'store' | 'op'>;
   /** `tessera_store_operation_errors_total{store,op}`: store calls that failed (answered 503). */
   readonly storeOperationErrors: Counter<'store' | 'op'>;
   /** Lets the gauges read the auth service (created after the metrics, which observe its events). */
@@ -146,7 +147,8 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
     labelNames: ['kind', 'outcome'] as const,
     registers,
   });
-  const httpRequestDuration = new Histogram({
+  // Observed on every request: a LabelledHistogram (see there for what prom-client's Histogram costs).
+  const httpRequestDuration = new LabelledHistogram({
     name: 'tessera_http_request_duration_seconds',
     help: 'HTTP request duration, by route pattern, method and status code.',
     labelNames: ['route', 'method', 'status'] as const,
@@ -189,7 +191,7 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
       if (source) this.set(source.revocationLagSeconds());
     },
   });
-  const storeOperationDuration = new Histogram({
+  const storeOperationDuration = new LabelledHistogram({
     name: 'tessera_store_operation_duration_seconds',
     help: 'Duration of one store call, by store kind and contract operation.',
     labelNames: ['store', 'op'] as const,
@@ -227,11 +229,11 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
     observeHttpRequest(route, method, statusCode, durationSeconds) {
       const m = method.toUpperCase();
       httpRequestDuration.observe(
-        {
-          route: route === undefined || route === '' ? UNMATCHED_ROUTE : route,
-          method: HTTP_METHODS.has(m) ? m : 'OTHER',
-          status: Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599 ? String(statusCode) : 'other',
-        },
+        [
+          route === undefined || route === '' ? UNMATCHED_ROUTE : route,
+          HTTP_METHODS.has(m) ? m : 'OTHER',
+          Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599 ? String(statusCode) : 'other',
+        ],
         Math.max(0, durationSeconds),
       );
     },
@@ -244,7 +246,7 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
     },
     observeStoreOperation(store, op, seconds, ok) {
       // Both labels come from the core (a class-derived kind, a contract method name): bounded.
-      storeOperationDuration.observe({ store, op }, Math.max(0, seconds));
+      storeOperationDuration.observe([store, op], Math.max(0, seconds));
       if (!ok) storeOperationErrors.inc({ store, op });
     },
     render: () => registry.metrics(),
