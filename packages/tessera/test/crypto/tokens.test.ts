@@ -75,6 +75,14 @@ describe('credentials', () => {
     assert.equal(hashesEqual(hashSecret('a'), hashSecret('a')), true);
     assert.equal(hashesEqual(hashSecret('a'), hashSecret('b')), false);
     assert.equal(hashesEqual('short', hashSecret('a')), false);
+    // A difference anywhere counts, the first character or the last.
+    const h = hashSecret('a');
+    for (const i of [0, 20, h.length - 1]) {
+      const other = h.slice(0, i) + (h[i] === 'A' ? 'B' : 'A') + h.slice(i + 1);
+      assert.equal(hashesEqual(h, other), false, `differs at ${i}`);
+      assert.equal(hashesEqual(other, h), false, `differs at ${i}, reversed`);
+    }
+    assert.equal(hashesEqual('', ''), true);
   });
   it('derive successors deterministically per key, so only the server can compute them', () => {
     const k1 = Buffer.alloc(32, 1);
