@@ -172,7 +172,7 @@ function checkedVersion(db: Database): number {
  * import { openSqliteDatabase } from 'tessera/sqlite'
  * import type { SqliteOpenOptions } from 'tessera/sqlite'
  *
- * // A million sessions with a busy tenth of them: room for their pages.
+ * // Room for the pages of about 32,000 sessions in use at once (twice the default).
  * const options: SqliteOpenOptions = { cacheSizeMiB: 256 }
  * const db = openSqliteDatabase('data/tessera.db', options)
  * ```
