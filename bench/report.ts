@@ -83,7 +83,7 @@ export function renderMarkdown(r: BenchResults, targets: TargetLine[]): string {
       out.push(
         `- argon2id at OWASP defaults: ${r.argon2.cpuMsPerHash.toFixed(1)} ms CPU per hash → ceiling ${r.argon2.cores} cores ÷ that = ${r.argon2.ceilingLoginsPerSecond.toFixed(0)} logins/s; ${r.argon2.cores} raw hashes at once (nothing else running) give ${r.argon2.concurrentHashesPerSecond.toFixed(0)} hashes/s`,
         `- ${l.concurrency} concurrent sign-ins: ${l.loginsPerSecond.toFixed(0)} logins/s`,
-        `- \`/auth/me\` paced at ${l.pacedRate} req/s: p99 ${l.idleP99Ms.toFixed(2)} ms idle, ${l.stormP99Ms.toFixed(2)} ms during ${l.storm} concurrent sign-ins (${(l.stormRefusedRate * 100).toFixed(0)}% of those refused with 503: bounded hashing queue)`,
+        `- \`/auth/me\` paced at ${l.pacedRate} req/s: p99 ${l.idleP99Ms.toFixed(2)} ms idle, ${l.stormP99Ms.toFixed(2)} ms during ${l.storm} concurrent sign-ins (medians of ${l.idleP99sMs.length} alternating pairs: idle ${l.idleP99sMs.map((v) => v.toFixed(0)).join(', ')} ms, storm ${l.stormP99sMs.map((v) => v.toFixed(0)).join(', ')} ms; ${(l.stormRefusedRate * 100).toFixed(0)}% of those refused with 503: bounded hashing queue)`,
         '',
       );
     }

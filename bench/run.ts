@@ -130,7 +130,7 @@ if (args.only !== 'micro') {
     }
     log('Sign-ins…');
     try {
-      http.logins = await runLoginBenchmarks({ warmup: !smoke, durationS: smoke ? 1 : Math.max(3, args.durationS), concurrency: 4 * machine.nproc, storm: 200, pacedRate: smoke ? 100 : 500 }, log);
+      http.logins = await runLoginBenchmarks({ warmup: !smoke, durationS: smoke ? 1 : Math.max(3, args.durationS), concurrency: 4 * machine.nproc, storm: 200, pacedRate: smoke ? 100 : 500, rounds: smoke ? 1 : Math.max(3, args.rounds) }, log);
     } catch (error) {
       http.logins = { error: errorText(error) };
       log(`  failed: ${errorText(error)}`);
