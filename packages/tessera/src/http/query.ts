@@ -33,8 +33,10 @@ export type QueryParams = Readonly<Record<string, string | readonly string[] | u
  */
 export function parseQuery(target: string): QueryParams {
   const at = target.indexOf('?');
-  const search = at === -1 ? '' : target.slice(at + 1);
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  // Most requests have no query: skip URLSearchParams, the costly part.
+  if (at === -1 || at === target.length - 1) return out;
+  const search = target.slice(at + 1);
   for (const [name, value] of new URLSearchParams(search)) {
     const prev = out[name];
     out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];

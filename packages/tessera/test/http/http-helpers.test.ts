@@ -7,6 +7,8 @@ import { clearedCookies, cookieNames, readCookie, sessionCookie } from '../../sr
 import { assertSameOrigin, originOf } from '../../src/http/request-origin.js';
 import { AUTH_ROUTE_SCHEMAS } from '../../src/http/route-schemas.js';
 import { describeDevice } from '../../src/http/user-agent.js';
+import { parseQuery } from '../../src/http/query.js';
+import fc from 'fast-check';
 
 const forbidden = (e: unknown) => e instanceof TesseraError && e.code === 'forbidden';
 
@@ -95,5 +97,35 @@ describe('body validation', () => {
     for (const [input, message] of cases) {
       assert.throws(() => validateBody(AUTH_ROUTE_SCHEMAS.login, input), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && message.test(e.message) && !e.message.includes('secret-value') && !e.message.includes('extra'));
     }
+  });
+});
+
+describe('query parsing', () => {
+  it('keeps repeated parameters, decodes form escapes, and has no prototype', () => {
+    assert.deepEqual({ ...parseQuery('/auth/audit?limit=20&before=917') }, { limit: '20', before: '917' });
+    assert.deepEqual({ ...parseQuery('?tag=a&tag=b&tag=c') }, { tag: ['a', 'b', 'c'] });
+    assert.deepEqual({ ...parseQuery('/x?q=a+b%21&bad=%E0%A4%A') }, { q: 'a b!', bad: '\uFFFD%A' });
+    const proto = parseQuery('/x?__proto__=1&constructor=2');
+    assert.equal(Object.getPrototypeOf(proto), null);
+    assert.equal(proto.__proto__, '1');
+  });
+  it('answers an empty parameter set for a target without a query, or with a bare "?"', () => {
+    for (const target of ['/auth/me', '/auth/me?', '', '?']) {
+      const q = parseQuery(target);
+      assert.deepEqual(Object.keys(q), [], target);
+      assert.equal(Object.getPrototypeOf(q), null);
+    }
+  });
+  it('reads every target as URLSearchParams reads the part after the first "?"', () => {
+    const char = fc.constantFrom('a', 'b', '=', '&', '?', '+', '%', '2', '0', '#', 'é', ' ');
+    fc.assert(fc.property(fc.array(char, { maxLength: 24 }).map((cs) => cs.join('')), (target) => {
+      const at = target.indexOf('?');
+      const expected: Record<string, string | string[]> = {};
+      for (const [name, value] of new URLSearchParams(at === -1 ? '' : target.slice(at + 1))) {
+        const prev = expected[name];
+        expected[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      }
+      assert.deepEqual({ ...parseQuery(target) }, expected);
+    }), { numRuns: 500 });
   });
 });
