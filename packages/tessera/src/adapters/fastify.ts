@@ -55,8 +55,9 @@ const HIDDEN_FROM_DOCS = { tags: ['hidden'] } as unknown as FastifySchema;
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 /**
- * The request facts the framework-free routes need, from a Fastify request: for serving an
- * auth route (or your own framework-free handler) outside the plugin's routes.
+ * The request facts the framework-free routes need, from a Fastify request (the query string
+ * included, parsed by `parseQuery`): for serving an auth route (or your own framework-free
+ * handler) outside the plugin's routes.
  *
  * @example
  * ```ts
