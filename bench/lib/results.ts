@@ -27,6 +27,8 @@ export interface BenchResults {
   };
   http?: {
     scenarios: ScenarioSummary[];
+    /** Bare Fastify measured again in the Redis rows' own phase: their ratios are to it. */
+    redisPhaseBare?: ScenarioSummary | null;
     /** After logout with the access token: the same token's next request (401 expected). */
     revocationStatus: number | null;
     logins: LoginResult | { error: string };
