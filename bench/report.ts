@@ -126,7 +126,7 @@ export function renderMarkdown(r: BenchResults, targets: TargetLine[]): string {
   out.push(
     '## Method',
     '',
-    'Every server is a child process started by the harness (`bench/run.ts`) and stopped by PID. Peers are set up as their READMEs show; each answers `/auth/me` with a body of the same size as Tessera\'s. The floors are hand-written Fastify hooks doing only the unavoidable work (one Redis GET, one SQLite SELECT by primary key, one raw node:crypto EdDSA verification). The Redis × 3 rows run in a phase of their own after the others, with bare Fastify measured again in that phase for their ratios (six idle Redis-mode instances pinned to the server core slowed the SQLite server\'s seen-token row). In-process numbers: `process.hrtime.bigint()`, warm-up, median of rounds. Sources: `bench/`.',
+    'Every server is a child process started by the harness (`bench/run.ts`) and stopped by PID. Peers are set up as their READMEs show; each answers `/auth/me` with a body of the same size as Tessera\'s. The floors are hand-written Fastify hooks doing only the unavoidable work (one Redis GET, one SQLite SELECT by primary key, one raw node:crypto EdDSA verification). The never-seen row has a Tessera server of its own, as each peer does; the Redis × 3 rows run in a phase of their own after the others, with bare Fastify measured again in that phase for their ratios (why: bench/README.md). In-process numbers: `process.hrtime.bigint()`, warm-up, median of rounds. Sources: `bench/`.',
     '',
   );
   return out.join('\n');
