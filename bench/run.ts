@@ -135,7 +135,8 @@ if (args.only !== 'micro') {
         const bare = set.scenarios.filter((s) => s.id === 'bare');
         const redisRows = [cluster.scenario, cachedCluster.scenario];
         reportBroken(redisRows);
-        const phase = await runRounds([...bare, ...redisRows], { ...args, loadCore }, () => set.beforeRound(), log);
+        // No re-minting between these rounds: the Redis rows send cookies, not tokens.
+        const phase = await runRounds([...bare, ...redisRows], { ...args, loadCore }, () => {}, log);
         http.scenarios.push(...phase.filter((s) => s.id !== 'bare'));
         http.redisPhaseBare = phase.find((s) => s.id === 'bare') ?? null;
       } finally {
