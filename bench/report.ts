@@ -60,7 +60,7 @@ export function renderMarkdown(r: BenchResults, targets: TargetLine[]): string {
     '',
   );
   if (r.http) {
-    out.push('## HTTP: `GET /auth/me`', '', '![req/s relative to bare Fastify](benchmarks.svg)', '');
+    out.push('## HTTP: `GET /auth/me` (and a route of the app behind `requireAuth`)', '', '![req/s relative to bare Fastify](benchmarks.svg)', '');
     out.push(
       table(
         ['scenario', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'credential bytes', 'note'],
@@ -126,7 +126,7 @@ export function renderMarkdown(r: BenchResults, targets: TargetLine[]): string {
   out.push(
     '## Method',
     '',
-    'Every server is a child process started by the harness (`bench/run.ts`) and stopped by PID. Peers are set up as their READMEs show; each answers `/auth/me` with a body of the same size as Tessera\'s. The floors are hand-written Fastify hooks doing only the unavoidable work (one Redis GET, one SQLite SELECT by primary key, one raw node:crypto EdDSA verification). The never-seen row has a Tessera server of its own, as each peer does; the Redis × 3 rows run in a phase of their own after the others, with bare Fastify measured again in that phase for their ratios (why: bench/README.md). In-process numbers: `process.hrtime.bigint()`, warm-up, median of rounds. Sources: `bench/`.',
+    'Every server is a child process started by the harness (`bench/run.ts`) and stopped by PID. Peers are set up as their READMEs show; each answers `/auth/me` with a body of the same size as Tessera\'s. The floors are hand-written Fastify hooks doing only the unavoidable work (one Redis GET, one SQLite SELECT by primary key, one raw node:crypto EdDSA verification). The "Tessera" rows run `tessera serve`, the standalone server with its metrics, security headers, request logger and timeouts; the "Tessera library in Fastify" rows run the library as the README\'s Fastify snippet sets it up, in a plain Fastify app like the peers: its `/auth/me`, and `app.requireAuth` guarding a route that answers the peers\' constant body (the like-for-like of a peer\'s hook). The targets are judged on `tessera serve` (the stricter reading); the library figures are shown beside them. The never-seen rows have Tessera servers of their own, as each peer does; the Redis × 3 rows run in a phase of their own after the others, with bare Fastify measured again in that phase for their ratios (why: bench/README.md). In-process numbers: `process.hrtime.bigint()`, warm-up, median of rounds. Sources: `bench/`.',
     '',
   );
   return out.join('\n');

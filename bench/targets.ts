@@ -15,12 +15,23 @@ function scenario(r: BenchResults, id: string): ScenarioSummary | undefined {
   return r.http?.scenarios.find((s) => s.id === id);
 }
 
-function ratioTarget(r: BenchResults, id: string, target: string, min: number): TargetLine {
+/**
+ * The same check through the library in a plain Fastify app (as the peers run), shown beside
+ * a target judged on `tessera serve`: context only, the status stays the server's.
+ */
+function libraryContext(r: BenchResults, ids: readonly [me: string, guard: string]): string {
+  const [me, guard] = ids.map((id) => scenario(r, id));
+  if (me === undefined || guard === undefined || !Number.isFinite(me.ratioToBare) || !Number.isFinite(guard.ratioToBare)) return '';
+  return `; the library in a plain Fastify app: its /auth/me ${x(me.ratioToBare)}, \`requireAuth\` on a constant-body route ${x(guard.ratioToBare)}`;
+}
+
+function ratioTarget(r: BenchResults, id: string, target: string, min: number, library?: readonly [string, string]): TargetLine {
   const s = scenario(r, id);
   if (s === undefined) return line(target, 'HTTP benchmarks not run', null);
   if (s.skipped !== undefined || s.error !== undefined || s.rounds.length === 0) return line(target, s.skipped ?? s.error ?? 'no rounds', null);
   if (!Number.isFinite(s.ratioToBare)) return line(target, `${s.rps.toFixed(0)} req/s, but bare Fastify did not run`, null);
-  return line(target, `${x(s.ratioToBare)} bare Fastify (${s.rps.toFixed(0)} req/s)`, s.ratioToBare >= min);
+  const context = library === undefined ? '' : libraryContext(r, library);
+  return line(target, `${x(s.ratioToBare)} bare Fastify (${s.rps.toFixed(0)} req/s)${context}`, s.ratioToBare >= min);
 }
 
 /** Median over rounds of a/b, from per-round results of two scenarios of one run. */
@@ -32,17 +43,19 @@ export function evaluateTargets(r: BenchResults): TargetLine[] {
   const lines: TargetLine[] = [];
   // Judged twice: with the default (a store read on every request, as the spec's session mode
   // says) and with the opt-in one-second session cache (TESSERA_SESSION_CACHE=1).
-  lines.push(ratioTarget(r, 'tessera-session', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify (default: a store read per request)', 0.8));
+  lines.push(ratioTarget(r, 'tessera-session', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify (default: a store read per request)', 0.8, ['library-session', 'library-guard-session']));
   lines.push(ratioTarget(r, 'tessera-session-cached', 'Session cookie, SQLite: ≥ 0.80 × bare Fastify (TESSERA_SESSION_CACHE=1)', 0.8));
   lines.push(ratioTarget(r, 'tessera-session-redis', 'Session cookie, Redis, 3 instances: ≥ 0.80 × bare Fastify (default)', 0.8));
   lines.push(ratioTarget(r, 'tessera-session-redis-cached', 'Session cookie, Redis, 3 instances: ≥ 0.80 × bare Fastify (TESSERA_SESSION_CACHE=1)', 0.8));
-  lines.push(ratioTarget(r, 'tessera-jwt-seen', 'EdDSA access token seen before: ≥ 0.80 × bare Fastify', 0.8));
+  lines.push(ratioTarget(r, 'tessera-jwt-seen', 'EdDSA access token seen before: ≥ 0.80 × bare Fastify', 0.8, ['library-jwt-seen', 'library-guard-jwt-seen']));
   const fresh = scenario(r, 'tessera-jwt-fresh');
   const floor = scenario(r, 'floor-eddsa');
   const freshTarget = 'EdDSA token never seen: ≥ 0.95 × Fastify hook with raw node:crypto verification';
   if (fresh && floor && fresh.rounds.length > 0 && floor.rounds.length > 0) {
     const ratio = pairedRatio(fresh, floor);
-    lines.push(line(freshTarget, `${x(ratio)} the floor hook (${fresh.rps.toFixed(0)} vs ${floor.rps.toFixed(0)} req/s)`, ratio >= 0.95));
+    const library = scenario(r, 'library-jwt-fresh');
+    const context = library && library.rounds.length > 0 ? `; the library's /auth/me in a plain Fastify app: ${x(pairedRatio(library, floor))}` : '';
+    lines.push(line(freshTarget, `${x(ratio)} the floor hook (${fresh.rps.toFixed(0)} vs ${floor.rps.toFixed(0)} req/s)${context}`, ratio >= 0.95));
   } else {
     lines.push(line(freshTarget, floor?.error ?? fresh?.error ?? 'HTTP benchmarks not run', null));
   }

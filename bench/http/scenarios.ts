@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstJsonLine, pinRunning, startChild } from '../lib/children.js';
 import type { Child } from '../lib/children.js';
-import { cookieHeader, minterFor, signInBoth, startTessera, writeTokens } from './tessera.js';
+import { cookieHeader, minterFor, signInBoth, startTessera, startTesseraLibrary, writeTokens } from './tessera.js';
 import type { Minter, TesseraServer } from './tessera.js';
 
 /**
@@ -68,6 +68,22 @@ async function precheck(s: Scenario, firstToken?: string): Promise<void> {
   if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
 }
 
+/**
+ * The library rows with a cookie or a seen token: the plugin's /auth/me, and `requireAuth`
+ * guarding a route of the app that answers the peers' constant body (their like-for-like).
+ */
+function libraryScenarios(url: string, cookie: string, seen: string): Scenario[] {
+  const row = (id: string, label: string, path: string, headers: Record<string, string>): Scenario => (
+    { id, label: `Tessera library in Fastify: ${label}`, group: 'tessera', url: `${url}${path}`, headers, credentialBytes: 0 }
+  );
+  return [
+    row('library-session', '/auth/me, session cookie (SQLite)', '/auth/me', { cookie }),
+    row('library-guard-session', 'requireAuth + constant body, session cookie (SQLite)', '/app/me', { cookie }),
+    row('library-jwt-seen', '/auth/me, EdDSA token seen before', '/auth/me', { authorization: `Bearer ${seen}` }),
+    row('library-guard-jwt-seen', 'requireAuth + constant body, EdDSA token seen before', '/app/me', { authorization: `Bearer ${seen}` }),
+  ];
+}
+
 export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
   const children: Child[] = [];
   const scenarios: Scenario[] = [];
@@ -80,24 +96,39 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
   // reducer left the server ~30 % slower per seen-token request for the rest of the run
   // (measured; gone with --no-memory-reducer).
   const freshServer = await startTessera({ core: o.core });
+  // Tessera as a library in a plain Fastify app, like the peers (no `tessera serve` extras),
+  // with its own server for never-seen tokens too. Started once the body size is known.
+  const library: TesseraServer[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(children.map((c) => c.stop()));
-    await Promise.all([tessera.stop(), cached.stop(), freshServer.stop()]);
+    await Promise.all([tessera.stop(), cached.stop(), freshServer.stop(), ...library.map((l) => l.stop())]);
   };
   try {
     const signedIn = await signInBoth(tessera.url);
     const body = await (await fetch(`${tessera.url}/auth/me`, { headers: { cookie: signedIn.sessionCookie } })).text();
     const minter: Minter = minterFor(tessera, signedIn.accessToken);
     const freshMinter: Minter = minterFor(freshServer, (await signInBoth(freshServer.url)).accessToken);
+    const [lib, libFresh] = await Promise.all([0, 1].map(() => startTesseraLibrary({ core: o.core, env: { BENCH_BODY: body } })));
+    library.push(lib!, libFresh!);
+    const libSignedIn = await signInBoth(lib!.url);
+    const libMinter: Minter = minterFor(lib!, libSignedIn.accessToken);
+    const libFreshMinter: Minter = minterFor(libFresh!, (await signInBoth(libFresh!.url)).accessToken);
     let seen = '';
+    let libSeen = '';
     let firstFresh = '';
     let tokensFile = '';
+    let libFirstFresh = '';
+    let libTokensFile = '';
     let mintedAt = 0;
     const mint = (): void => {
       [seen] = minter.mint(1) as [string];
+      [libSeen] = libMinter.mint(1) as [string];
       const tokens = freshMinter.mint(o.tokenCount);
       firstFresh = tokens[0]!;
       tokensFile = writeTokens(o.workDir, tokens);
+      const libTokens = libFreshMinter.mint(o.tokenCount);
+      libFirstFresh = libTokens[0]!;
+      libTokensFile = writeTokens(o.workDir, libTokens);
       mintedAt = Date.now();
     };
     const me = `${tessera.url}/auth/me`;
@@ -145,10 +176,12 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       { id: 'tessera-session-cached', label: 'Tessera, session cookie (SQLite, TESSERA_SESSION_CACHE=1)', group: 'tessera', url: `${cached.url}/auth/me`, headers: { cookie: cachedCookie }, credentialBytes: 0 },
       { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', group: 'tessera', url: me, headers: { authorization: `Bearer ${seen}` }, credentialBytes: 0 },
       { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: `${freshServer.url}/auth/me`, headers: {}, tokensFile, credentialBytes: headerBytes({ authorization: `Bearer ${firstFresh}` }) },
+      ...libraryScenarios(lib!.url, libSignedIn.sessionCookie, libSeen),
+      { id: 'library-jwt-fresh', label: 'Tessera library in Fastify: /auth/me, EdDSA token never seen', group: 'tessera', url: `${libFresh!.url}/auth/me`, headers: {}, tokensFile: libTokensFile, credentialBytes: headerBytes({ authorization: `Bearer ${libFirstFresh}` }) },
     ];
     for (const s of tesseraScenarios) {
       if (s.credentialBytes === 0) s.credentialBytes = headerBytes(s.headers);
-      await precheck(s, s.tokensFile === undefined ? undefined : firstFresh);
+      await precheck(s, s.tokensFile === undefined ? undefined : s.id === 'library-jwt-fresh' ? libFirstFresh : firstFresh);
     }
     const [bare, floor, ...others] = await peers;
     const fresh = tesseraScenarios.find((t) => t.id === 'tessera-jwt-fresh')!;
@@ -162,8 +195,9 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
         if (Date.now() - mintedAt < TOKEN_REFRESH_MS) return;
         mint();
         for (const s of scenarios) {
-          if (s.tokensFile !== undefined) s.tokensFile = tokensFile;
+          if (s.tokensFile !== undefined) s.tokensFile = s.id === 'library-jwt-fresh' ? libTokensFile : tokensFile;
           if (s.id === 'tessera-jwt-seen') s.headers = { authorization: `Bearer ${seen}` };
+          if (s.id === 'library-jwt-seen' || s.id === 'library-guard-jwt-seen') s.headers = { authorization: `Bearer ${libSeen}` };
         }
       },
       stopAll,

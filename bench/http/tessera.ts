@@ -8,7 +8,7 @@ import { signAccessToken } from '../../packages/tessera/src/jwt/access-token.js'
 import type { AccessTokenClaims } from '../../packages/tessera/src/jwt/access-token.js';
 import type { JwsAlgorithm } from '../../packages/tessera/src/jwt/algorithms.js';
 import type { SigningKey } from '../../packages/tessera/src/jwt/key-ring.js';
-import { freePort, startChild, waitForHttp } from '../lib/children.js';
+import { firstJsonLine, freePort, startChild, waitForHttp } from '../lib/children.js';
 import type { Child } from '../lib/children.js';
 import { tempDir } from '../micro/stores.js';
 
@@ -52,6 +52,35 @@ export async function startTessera(options: { core?: number; env?: Record<string
     throw error;
   }
   return { child, url, dataDir, stop };
+}
+
+const LIBRARY_SERVER = fileURLToPath(new URL('./servers/tessera-fastify.ts', import.meta.url));
+
+/**
+ * Tessera as a library in a plain Fastify app (servers/tessera-fastify.ts): its /auth/me,
+ * and /app/me behind `app.requireAuth`. Same shape as {@link startTessera}, so the same
+ * sign-in and minter serve both.
+ */
+export async function startTesseraLibrary(options: { core?: number; env?: Record<string, string> } = {}): Promise<TesseraServer> {
+  const dataDir = tempDir('library');
+  const child = startChild({
+    name: 'Tessera library in Fastify',
+    command: process.execPath,
+    args: ['--import', 'tsx', LIBRARY_SERVER],
+    env: { BENCH_DATA_DIR: dataDir, ...options.env },
+    core: options.core,
+  });
+  const stop = async (): Promise<void> => {
+    await child.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const { port } = await firstJsonLine<{ port: number }>(child);
+    return { child, url: `http://127.0.0.1:${port}`, dataDir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -1,0 +1,22 @@
+import Fastify from 'fastify';
+import { createTessera } from 'tessera';
+import { tesseraFastify } from 'tessera/fastify';
+import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
+import { BODY, listenFastify, required } from './common.js';
+
+// Tessera as a library, set up the way the README's Fastify snippet (examples/fastify-app)
+// sets it up, as each peer is set up the way its README says: the plugin (its /auth/me) and
+// `app.requireAuth` guarding a route of the application that answers the peers' constant
+// body (/app/me), the like-for-like of a peer's hook. No `tessera serve` extras: no metrics,
+// security headers, request logger or timeouts. SQLite file in BENCH_DATA_DIR (tessera.db,
+// where the harness reads the signing key to mint never-seen tokens).
+
+const store = createSqliteStore(openSqliteDatabase(`${required('BENCH_DATA_DIR')}/tessera.db`));
+await store.migrate();
+const auth = await createTessera({ store, issuer: 'http://127.0.0.1' });
+const app = Fastify();
+await app.register(tesseraFastify, { auth });
+app.get('/app/me', { preHandler: app.requireAuth }, (_request, reply) => {
+  reply.type('application/json').send(BODY);
+});
+await listenFastify(app);
