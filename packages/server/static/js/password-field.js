@@ -2,6 +2,21 @@
 // submitting, and the "show password" checkbox.
 import { byId, setText } from './dom.js';
 
+/**
+ * Fills the element `containerId` with a copy of the password rules of the sign-up form
+ * (#password-rules), so that they are written once in index.html.
+ */
+export function copyPasswordRules(containerId) {
+  const target = byId(containerId);
+  if (target.childElementCount === 0) target.append(...[...byId('password-rules').children].map((node) => node.cloneNode(true)));
+}
+
+/** Shows the server's length limits in every copy of the password rules. */
+export function showPasswordLimits(minLength, maxLength) {
+  for (const node of document.querySelectorAll('.rule-min-length')) node.textContent = String(minLength);
+  for (const node of document.querySelectorAll('.rule-max-length')) node.textContent = String(maxLength);
+}
+
 /** Length in code points, as the server counts it (after NFKC normalisation). */
 export function passwordLength(password) {
   return [...password.normalize('NFKC')].length;

@@ -4,7 +4,7 @@ import { confirmPasswordReset } from '../account-api.js';
 import { describeError } from '../api.js';
 import { loadConfig } from '../config.js';
 import { byId, setText } from '../dom.js';
-import { wireLengthCount, wireShowPassword } from '../password-field.js';
+import { copyPasswordRules, showPasswordLimits, wireLengthCount, wireShowPassword } from '../password-field.js';
 import { busy, say } from '../status.js';
 import { isBadLink } from './mail-link.js';
 
@@ -92,8 +92,8 @@ export const page = {
     const config = await loadConfig();
     minLength = config.passwordMinLength;
     maxLength = config.passwordMaxLength;
-    setText('reset-rule-min-length', minLength);
-    setText('reset-rule-max-length', maxLength);
+    copyPasswordRules('reset-rules');
+    showPasswordLimits(minLength, maxLength);
   },
   leave() {
     linkToken = null;

@@ -3,7 +3,7 @@ import { requestPasswordReset } from '../account-api.js';
 import { current, describeError, describeWait, register, signIn, signOut } from '../api.js';
 import { loadConfig } from '../config.js';
 import { byId, setText } from '../dom.js';
-import { wireLengthCount, wireShowPassword } from '../password-field.js';
+import { showPasswordLimits, wireLengthCount, wireShowPassword } from '../password-field.js';
 import { navigate } from '../router.js';
 import { busy, say } from '../status.js';
 
@@ -135,7 +135,6 @@ export const page = {
     const config = await loadConfig();
     minLength = config.passwordMinLength;
     maxLength = config.passwordMaxLength;
-    setText('rule-min-length', minLength);
-    setText('rule-max-length', maxLength);
+    showPasswordLimits(minLength, maxLength);
   },
 };
