@@ -68,6 +68,13 @@ async function precheck(s: Scenario, firstToken?: string): Promise<void> {
   if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
 }
 
+/** Distinct valid tokens minted with one server's key, written to a file for the generator. */
+interface NeverSeenBatch {
+  minter: Minter;
+  file: string;
+  first: string;
+}
+
 /**
  * The library rows with a cookie or a seen token: the plugin's /auth/me, and `requireAuth`
  * guarding a route of the app that answers the peers' constant body (their like-for-like).
@@ -115,20 +122,19 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     const libFreshMinter: Minter = minterFor(libFresh!, (await signInBoth(libFresh!.url)).accessToken);
     let seen = '';
     let libSeen = '';
-    let firstFresh = '';
-    let tokensFile = '';
-    let libFirstFresh = '';
-    let libTokensFile = '';
+    // Never-seen tokens, one batch per server that verifies them (the floor hook checks with
+    // the serve server's key, so it shares that batch).
+    const serveFresh: NeverSeenBatch = { minter: freshMinter, file: '', first: '' };
+    const libraryFresh: NeverSeenBatch = { minter: libFreshMinter, file: '', first: '' };
     let mintedAt = 0;
     const mint = (): void => {
       [seen] = minter.mint(1) as [string];
       [libSeen] = libMinter.mint(1) as [string];
-      const tokens = freshMinter.mint(o.tokenCount);
-      firstFresh = tokens[0]!;
-      tokensFile = writeTokens(o.workDir, tokens);
-      const libTokens = libFreshMinter.mint(o.tokenCount);
-      libFirstFresh = libTokens[0]!;
-      libTokensFile = writeTokens(o.workDir, libTokens);
+      for (const batch of [serveFresh, libraryFresh]) {
+        const tokens = batch.minter.mint(o.tokenCount);
+        batch.first = tokens[0]!;
+        batch.file = writeTokens(o.workDir, tokens);
+      }
       mintedAt = Date.now();
     };
     const me = `${tessera.url}/auth/me`;
@@ -150,7 +156,7 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
         s.url = `http://127.0.0.1:${port}/auth/me`;
         s.headers = await credentialsOf(`http://127.0.0.1:${port}`);
         s.credentialBytes = headerBytes(s.headers);
-        await precheck(s, group === 'floor' ? firstFresh : undefined);
+        await precheck(s, group === 'floor' ? serveFresh.first : undefined);
       } catch (error) {
         s.error = error instanceof Error ? error.message : String(error);
         await child.stop();
@@ -169,23 +175,25 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       peer('redis-hook', 'Fastify hook, one Redis GET', 'floor', 'redis-hook.ts', [], {}, true),
       peer('sqlite-hook', 'Fastify hook, one better-sqlite3 SELECT', 'floor', 'sqlite-hook.ts', [], { BENCH_SQLITE_PATH: join(o.workDir, 'hook.db') }),
     ]);
-    mint(); // synchronous: done before any peer gets past its first await (the floor's check needs `firstFresh`)
+    mint(); // synchronous: done before any peer gets past its first await (the floor's check needs `serveFresh.first`)
     const cachedCookie = (await signInBoth(cached.url)).sessionCookie;
     const tesseraScenarios: Scenario[] = [
       { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', group: 'tessera', url: me, headers: { cookie: signedIn.sessionCookie }, credentialBytes: 0 },
       { id: 'tessera-session-cached', label: 'Tessera, session cookie (SQLite, TESSERA_SESSION_CACHE=1)', group: 'tessera', url: `${cached.url}/auth/me`, headers: { cookie: cachedCookie }, credentialBytes: 0 },
       { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', group: 'tessera', url: me, headers: { authorization: `Bearer ${seen}` }, credentialBytes: 0 },
-      { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: `${freshServer.url}/auth/me`, headers: {}, tokensFile, credentialBytes: headerBytes({ authorization: `Bearer ${firstFresh}` }) },
+      { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: `${freshServer.url}/auth/me`, headers: {}, tokensFile: serveFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${serveFresh.first}` }) },
       ...libraryScenarios(lib!.url, libSignedIn.sessionCookie, libSeen),
-      { id: 'library-jwt-fresh', label: 'Tessera library in Fastify: /auth/me, EdDSA token never seen', group: 'tessera', url: `${libFresh!.url}/auth/me`, headers: {}, tokensFile: libTokensFile, credentialBytes: headerBytes({ authorization: `Bearer ${libFirstFresh}` }) },
+      { id: 'library-jwt-fresh', label: 'Tessera library in Fastify: /auth/me, EdDSA token never seen', group: 'tessera', url: `${libFresh!.url}/auth/me`, headers: {}, tokensFile: libraryFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${libraryFresh.first}` }) },
     ];
+    const neverSeenOf = new Map<string, NeverSeenBatch>([['tessera-jwt-fresh', serveFresh], ['floor-eddsa', serveFresh], ['library-jwt-fresh', libraryFresh]]);
+    const seenOf = new Map<string, () => string>([['tessera-jwt-seen', () => seen], ['library-jwt-seen', () => libSeen], ['library-guard-jwt-seen', () => libSeen]]);
     for (const s of tesseraScenarios) {
       if (s.credentialBytes === 0) s.credentialBytes = headerBytes(s.headers);
-      await precheck(s, s.tokensFile === undefined ? undefined : s.id === 'library-jwt-fresh' ? libFirstFresh : firstFresh);
+      await precheck(s, neverSeenOf.get(s.id)?.first);
     }
     const [bare, floor, ...others] = await peers;
     const fresh = tesseraScenarios.find((t) => t.id === 'tessera-jwt-fresh')!;
-    scenarios.push(bare!, ...tesseraScenarios, { ...floor!, tokensFile, credentialBytes: fresh.credentialBytes }, ...others);
+    scenarios.push(bare!, ...tesseraScenarios, { ...floor!, tokensFile: serveFresh.file, credentialBytes: fresh.credentialBytes }, ...others);
 
     return {
       scenarios,
@@ -195,9 +203,10 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
         if (Date.now() - mintedAt < TOKEN_REFRESH_MS) return;
         mint();
         for (const s of scenarios) {
-          if (s.tokensFile !== undefined) s.tokensFile = s.id === 'library-jwt-fresh' ? libTokensFile : tokensFile;
-          if (s.id === 'tessera-jwt-seen') s.headers = { authorization: `Bearer ${seen}` };
-          if (s.id === 'library-jwt-seen' || s.id === 'library-guard-jwt-seen') s.headers = { authorization: `Bearer ${libSeen}` };
+          const batch = neverSeenOf.get(s.id);
+          if (batch !== undefined) s.tokensFile = batch.file;
+          const token = seenOf.get(s.id)?.();
+          if (token !== undefined) s.headers = { authorization: `Bearer ${token}` };
         }
       },
       stopAll,
