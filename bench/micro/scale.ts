@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Tessera } from '../../packages/tessera/src/auth/tessera.js';
 import type { TimingPlan } from '../lib/timing.js';
 import { timeInterleaved } from '../lib/timing.js';
 import { NO_SESSION_CACHE, assertAuthenticated, credentialHeaders, signedInTessera } from './fixtures.js';
@@ -34,7 +35,7 @@ const SAMPLE = 10_000;
 const DEVICE = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
 interface ScaleSide {
-  auth: Awaited<ReturnType<typeof signedInTessera>>['auth'];
+  auth: Tessera;
   bench: ReturnType<typeof sqliteBench>;
   /** Cookie headers of a random sample of the stored sessions, cycled by the checks. */
   sample: { cookie: string }[];
@@ -92,11 +93,12 @@ export async function runScaleBenchmark(plan: TimingPlan, small: number, large: 
       let next = 0;
       return () => side.auth.authenticate(side.sample[next++ % side.sample.length]!);
     };
+    // Three times the usual rounds: a round is 100 ms and the two sizes differ by a few µs.
+    const rounds = plan.rounds * 3;
     const ns = await timeInterleaved([
       { id: 'small', fn: checker(few), isAsync: true },
       { id: 'large', fn: checker(many), isAsync: true },
-    // Three times the usual rounds: a round is 100 ms and the two sizes differ by a few µs.
-    ], { ...plan, rounds: plan.rounds * 3 });
+    ], { ...plan, rounds });
     const smallNs = ns.get('small')!;
     const largeNs = ns.get('large')!;
     const bytes = sqliteTableBytes(many.bench.db, 'sessions');
