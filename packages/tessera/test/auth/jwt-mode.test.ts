@@ -86,6 +86,28 @@ describe('JWT mode', () => {
     assert.equal((await f.auth.authenticate({ authorization: [h, h] })).status, 'anonymous');
     assert.equal((await f.auth.authenticate({ authorization: h.replace('Bearer', 'Basic') })).status, 'anonymous');
   });
+
+  it('reads the Bearer scheme in any case with any number of spaces, and nothing else', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    const token = s.headers.authorization!.slice('Bearer '.length);
+    // Accepted (the token is verified and cached by the first).
+    for (const value of [`Bearer ${token}`, `bearer ${token}`, `BEARER   ${token}`, `Bearer ${token}  `]) {
+      assert.equal((await f.auth.authenticate({ authorization: value })).status, 'authenticated', value.slice(0, 12));
+    }
+    // Refused, though the token itself is in the verified-token cache: whitespace inside it or
+    // around it other than spaces, no space after the scheme, another scheme, an empty token.
+    const [head, payload, signature] = token.split('.');
+    const refused = [
+      `Bearer ${head}. ${payload}.${signature}`, `Bearer ${token.slice(0, 40)}\t${token.slice(40)}`, `Bearer ${token}\t`,
+      `Bearer\t${token}`, `Bearer${token}`, ` Bearer ${token}`, `Bearer\u00a0${token}`, `Bearer ${token}\u00a0`,
+      `Bearer ${token.slice(0, 40)}\u2028${token.slice(40)}`, `Bearers ${token}`, 'Bearer ', 'Bearer    ', 'Bearer',
+    ];
+    for (const value of refused) {
+      const r = await f.auth.authenticate({ authorization: value });
+      assert.deepEqual([r.status, r.status === 'anonymous' && r.reason], ['anonymous', 'invalid'], JSON.stringify(value.slice(0, 12)));
+    }
+  });
 });
 
 describe('sign-in', () => {
