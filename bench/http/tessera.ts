@@ -29,15 +29,33 @@ export interface TesseraServer {
   stop(): Promise<void>;
 }
 
-export async function startTessera(options: { core?: number; env?: Record<string, string>; dataDir?: string } = {}): Promise<TesseraServer> {
+/**
+ * How a server child is started. `node`: the command line that runs Node.js, default
+ * `[process.execPath]` (bench/instructions.ts puts valgrind in front of it); `cli`: another
+ * build's `cli.js` (`tessera serve` only).
+ */
+export interface StartServerOptions {
+  core?: number;
+  env?: Record<string, string>;
+  node?: readonly string[];
+  cli?: string;
+  /** How long the server may take to listen (valgrind needs minutes). */
+  startTimeoutMs?: number;
+}
+
+export function nodeCommand(node: readonly string[] | undefined, args: string[]): { command: string; args: string[] } {
+  const [command = process.execPath, ...before] = node ?? [];
+  return { command, args: [...before, ...args] };
+}
+
+export async function startTessera(options: StartServerOptions & { dataDir?: string } = {}): Promise<TesseraServer> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? tempDir('server');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = startChild({
     name: 'tessera serve',
-    command: process.execPath,
-    args: [CLI, 'serve'],
+    ...nodeCommand(options.node, [options.cli ?? CLI, 'serve']),
     env: { PORT: String(port), HOST: '127.0.0.1', TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: 'silent', ...options.env },
     core: options.core,
   });
@@ -46,7 +64,7 @@ export async function startTessera(options: { core?: number; env?: Record<string
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForHttp(child, `${url}/healthz`);
+    await waitForHttp(child, `${url}/healthz`, options.startTimeoutMs);
   } catch (error) {
     await stop();
     throw error;
@@ -61,12 +79,11 @@ const LIBRARY_SERVER = fileURLToPath(new URL('./servers/tessera-fastify.ts', imp
  * and /app/me behind `app.requireAuth`. Same shape as {@link startTessera}, so the same
  * sign-in and minter serve both.
  */
-export async function startTesseraLibrary(options: { core?: number; env?: Record<string, string> } = {}): Promise<TesseraServer> {
+export async function startTesseraLibrary(options: StartServerOptions = {}): Promise<TesseraServer> {
   const dataDir = tempDir('library');
   const child = startChild({
     name: 'Tessera library in Fastify',
-    command: process.execPath,
-    args: ['--import', 'tsx', LIBRARY_SERVER],
+    ...nodeCommand(options.node, ['--import', 'tsx', LIBRARY_SERVER]),
     env: { BENCH_DATA_DIR: dataDir, ...options.env },
     core: options.core,
   });
@@ -75,7 +92,7 @@ export async function startTesseraLibrary(options: { core?: number; env?: Record
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const { port } = await firstJsonLine<{ port: number }>(child);
+    const { port } = await firstJsonLine<{ port: number }>(child, options.startTimeoutMs);
     return { child, url: `http://127.0.0.1:${port}`, dataDir, stop };
   } catch (error) {
     await stop();

@@ -1,0 +1,224 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { firstJsonLine, startChild } from './lib/children.js';
+import { median } from './lib/timing.js';
+import { cookieHeader, nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
+
+/**
+ * `npm run bench:instructions`: CPU instructions per `GET /auth/me`, counted by valgrind's
+ * callgrind in the server process (user space only: the kernel's share of a request, the same
+ * for every row, is not counted). Unlike req/s on a noisy 2-core machine, a count is the same
+ * from run to run for the same build and inputs, except for the garbage collections and JIT
+ * work that fall inside a round; so each row is counted in several rounds of the same requests,
+ * and the lowest round (the one a major GC missed) is the figure to compare. Use it to tell
+ * whether a change to the request path does less work (run it in each checkout, or pass
+ * `--cli` for another build of `tessera serve`); `npm run bench` stays the measure of speed.
+ *
+ *   npm run bench:instructions -- [--rows bare,tessera-jwt-seen,…] [--requests 4000] [--rounds 7] [--warmup 15000] [--cli path/to/cli.js] [--out file.json]
+ *
+ * Servers run under valgrind with `node --single-threaded` (no background GC or compiler
+ * threads, whose work would land in a round at random), one at a time, loaded from this
+ * process over 4 keep-alive connections.
+ */
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string' },
+    requests: { type: 'string', default: '4000' },
+    rounds: { type: 'string', default: '7' },
+    warmup: { type: 'string', default: '15000' },
+    cli: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const requests = Number(values.requests);
+const rounds = Number(values.rounds);
+const warmup = Number(values.warmup);
+if (!(requests >= 100 && rounds >= 1 && warmup >= 0)) {
+  console.error('usage: npm run bench:instructions -- [--rows a,b] [--requests N ≥ 100] [--rounds N ≥ 1] [--warmup N] [--cli cli.js] [--out file.json]');
+  process.exit(2);
+}
+if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  console.error('valgrind is not installed (Debian: apt-get install valgrind).');
+  process.exit(2);
+}
+
+const SERVERS = fileURLToPath(new URL('./http/servers/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));
+
+/** A server under callgrind: where it listens, and its PID for callgrind_control. */
+interface Counted {
+  url: string;
+  pid: number;
+  outDir: string;
+  stop(): Promise<void>;
+}
+
+function callgrind(outDir: string): string[] {
+  return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.%p`, process.execPath, '--single-threaded'];
+}
+
+/** A peer server of the HTTP benchmarks (servers/*.ts) and the credential it hands out. */
+async function startPeer(file: string, env: Record<string, string>): Promise<Counted & { headers: Record<string, string> }> {
+  const outDir = mkdtempSync(join(work, 'cg-'));
+  // HOST as for `tessera serve`, which listens on it: see `control`.
+  const child = startChild({ name: file, ...nodeCommand(callgrind(outDir), ['--import', 'tsx', join(SERVERS, file)]), env: { ...env, HOST: '127.0.0.1' }, core: 0 });
+  try {
+    const { port } = await firstJsonLine<{ port: number }>(child, 300_000);
+    const url = `http://127.0.0.1:${port}`;
+    const login = await fetch(`${url}/__bench/login`);
+    const body = (await login.json()) as { headers?: Record<string, string> };
+    const cookie = cookieHeader(login);
+    return { url, pid: child.pid, outDir, stop: () => child.stop(), headers: { ...body.headers, ...(cookie ? { cookie } : {}) } };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+async function startCounted(kind: 'serve' | 'library', env: Record<string, string> = {}): Promise<Counted> {
+  const outDir = mkdtempSync(join(work, 'cg-'));
+  const options = { core: 0, node: callgrind(outDir), env: { ...env, HOST: '127.0.0.1' }, startTimeoutMs: 300_000 };
+  const server = kind === 'serve' ? await startTessera({ ...options, cli: values.cli === undefined ? undefined : resolve(values.cli) }) : await startTesseraLibrary(options);
+  return { url: server.url, pid: server.child.pid, outDir, stop: () => server.stop() };
+}
+
+/** `count` GETs over 4 keep-alive connections; anything but 200 fails the row. */
+async function load(url: string, headers: Record<string, string>, count: number, agent: http.Agent): Promise<void> {
+  let sent = 0;
+  const one = (): Promise<void> => new Promise((done, fail) => {
+    http.get(url, { headers, agent }, (response) => {
+      response.resume();
+      response.on('end', () => (response.statusCode === 200 ? done() : fail(new Error(`${url} answered ${response.statusCode}`))));
+    }).on('error', fail);
+  });
+  const worker = async (): Promise<void> => {
+    while (sent < count) {
+      sent++;
+      await one();
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+function control(pid: number, ...command: string[]): void {
+  // vgdb finds a server by a name that holds the host name, which valgrind reads from $HOST:
+  // every server here is started with HOST=127.0.0.1 (`tessera serve` listens on it).
+  execFileSync('callgrind_control', [...command, String(pid)], { env: { ...process.env, HOST: '127.0.0.1' }, stdio: 'ignore' });
+}
+
+/** Instructions per request in each round: counters zeroed, `requests` sent, counters dumped. */
+async function countRounds(server: Counted, path: string, headers: Record<string, string>): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    await load(`${server.url}${path}`, headers, warmup, agent);
+    const perRequest: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      control(server.pid, '-z');
+      control(server.pid, '-i', 'on');
+      await load(`${server.url}${path}`, headers, requests, agent);
+      control(server.pid, '-i', 'off');
+      control(server.pid, '-d');
+      const dumps = readdirSync(server.outDir).filter((f) => /\.\d+$/.test(f) && f.includes(`.${server.pid}.`));
+      const last = dumps.sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1))).at(-1)!;
+      const totals = /^totals: (\d+)$/m.exec(readFileSync(join(server.outDir, last), 'utf8'));
+      if (totals === null) throw new Error(`no totals in ${last}`);
+      perRequest.push(Number(totals[1]) / requests);
+    }
+    return perRequest;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** A started server and what to load it with. */
+interface Target {
+  server: Counted;
+  path: string;
+  headers: Record<string, string>;
+}
+
+interface Row {
+  id: string;
+  label: string;
+  setup(): Promise<Target>;
+}
+
+let body: string | undefined;
+/** Tessera's /auth/me body, which the peers answer as their constant body (same bytes). */
+async function tesseraBody(): Promise<string> {
+  if (body !== undefined) return body;
+  const serve = await startTessera({});
+  try {
+    const { sessionCookie } = await signInBoth(serve.url);
+    body = await (await fetch(`${serve.url}/auth/me`, { headers: { cookie: sessionCookie } })).text();
+    return body;
+  } finally {
+    await serve.stop();
+  }
+}
+
+async function tesseraRow(kind: 'serve' | 'library', credential: 'session' | 'jwt', path: string): Promise<Target> {
+  const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody() } : {});
+  const who = await signInBoth(server.url);
+  const headers: Record<string, string> = credential === 'session' ? { cookie: who.sessionCookie } : { authorization: `Bearer ${who.accessToken}` };
+  return { server, path, headers };
+}
+
+const ROWS: Row[] = [
+  { id: 'bare', label: 'Bare Fastify (constant body)', setup: async () => {
+    const server = await startPeer('bare.ts', { BENCH_BODY: await tesseraBody() });
+    return { server, path: '/auth/me', headers: server.headers };
+  } },
+  { id: 'sqlite-hook', label: 'Fastify hook, one better-sqlite3 SELECT', setup: async () => {
+    const server = await startPeer('sqlite-hook.ts', { BENCH_BODY: await tesseraBody(), BENCH_SQLITE_PATH: join(work, 'hook.db') });
+    return { server, path: '/auth/me', headers: server.headers };
+  } },
+  { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', setup: () => tesseraRow('serve', 'session', '/auth/me') },
+  { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', setup: () => tesseraRow('serve', 'jwt', '/auth/me') },
+  { id: 'library-session', label: 'Tessera library: /auth/me, session cookie', setup: () => tesseraRow('library', 'session', '/auth/me') },
+  { id: 'library-guard-session', label: 'Tessera library: requireAuth + constant body, session cookie', setup: () => tesseraRow('library', 'session', '/app/me') },
+  { id: 'library-jwt-seen', label: 'Tessera library: /auth/me, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/auth/me') },
+  { id: 'library-guard-jwt-seen', label: 'Tessera library: requireAuth + constant body, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/app/me') },
+];
+
+const wanted = values.rows?.split(',') ?? ROWS.map((r) => r.id);
+const unknown = wanted.filter((id) => !ROWS.some((r) => r.id === id));
+if (unknown.length > 0) {
+  console.error(`unknown rows: ${unknown.join(', ')} (known: ${ROWS.map((r) => r.id).join(', ')})`);
+  process.exit(2);
+}
+const selected = ROWS.filter((r) => wanted.includes(r.id));
+
+interface Counts { id: string; label: string; lowest: number; median: number; rounds: number[] }
+const results: Counts[] = [];
+try {
+  // One row at a time. With two at once (and two runs at once), the lowest rounds of the same
+  // build differed by up to 20 %: a server that waits for a starved client does other work.
+  for (const row of selected) {
+    const { server, path, headers } = await row.setup();
+    try {
+      const perRequest = await countRounds(server, path, headers);
+      results.push({ id: row.id, label: row.label, lowest: Math.min(...perRequest), median: median(perRequest), rounds: perRequest });
+      console.error(`${row.id}: ${perRequest.map((n) => Math.round(n)).join(' ')}`);
+    } finally {
+      await server.stop();
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const bare = results.find((r) => r.id === 'bare');
+console.log(`\nInstructions per GET /auth/me in the server process (callgrind; ${rounds} rounds of ${requests} requests after ${warmup} to warm up)\n`);
+console.log(`| row | lowest round | median | bare ÷ row (lowest) |\n|---|---:|---:|---:|`);
+for (const r of results) {
+  const ratio = bare === undefined ? '' : (bare.lowest / r.lowest).toFixed(2);
+  console.log(`| ${r.label} | ${Math.round(r.lowest).toLocaleString('en')} | ${Math.round(r.median).toLocaleString('en')} | ${ratio} |`);
+}
+if (values.out !== undefined) writeFileSync(values.out, `${JSON.stringify({ requests, rounds, warmup, results }, null, 2)}\n`);
