@@ -157,7 +157,7 @@ function sendResponse(res: ServerResponse, response: HttpResponse): void {
     return;
   }
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(response.body));
+  res.end(response.bodyText ?? JSON.stringify(response.body));
 }
 
 /** Maps a body-parser error (it has a string `type` and a 4xx `status`) to a Tessera error code. */

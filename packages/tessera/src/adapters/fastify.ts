@@ -115,8 +115,13 @@ function requestFacts(request: FastifyRequest, trustProxyHops: number, query: Qu
 export function sendResponse(reply: FastifyReply, response: HttpResponse): FastifyReply {
   reply.code(response.status);
   for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
-  return response.body === undefined ? reply.send() : reply.send(response.body);
+  if (response.body === undefined) return reply.send();
+  // A string with a JSON content type is sent as is; an object is serialized by Fastify, with
+  // the same content type.
+  return response.bodyText === undefined ? reply.send(response.body) : reply.type(JSON_CONTENT_TYPE).send(response.bodyText);
 }
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** Maps Fastify's own errors (bad JSON, size, media type) to the spec's error shape. */
 function frameworkError(error: { statusCode?: number; code?: string }): TesseraError {

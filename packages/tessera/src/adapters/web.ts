@@ -136,7 +136,7 @@ export function toWebResponse(response: HttpResponse, method = 'GET'): Response 
   }
   if (response.body === undefined) return new Response(null, { status: response.status, headers });
   headers.set('content-type', 'application/json; charset=utf-8');
-  return new Response(method === 'HEAD' ? null : JSON.stringify(response.body), { status: response.status, headers });
+  return new Response(method === 'HEAD' ? null : response.bodyText ?? JSON.stringify(response.body), { status: response.status, headers });
 }
 
 /**

@@ -7,6 +7,7 @@ import { bearerChallenge, errorResponse } from './error-response.js';
 import { AUTH_QUERY_SCHEMAS, AUTH_ROUTE_SCHEMAS } from './route-schemas.js';
 import { validateBody, validateQuery } from './body-validator.js';
 import { ACCOUNT_ROUTES } from './account-routes.js';
+import { meAnswer } from './me-answer.js';
 import { body, checkOrigin, clientOf, json, noContent, queryValue, requireAuth } from './route-kit.js';
 
 export { checkOrigin };
@@ -122,7 +123,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
       const who = await requireAuth(auth, request);
       const user = who.user ?? (await auth.getUser(who.userId));
       if (!user) throw new TesseraError('unauthorized');
-      return json(200, { user, auth: { mode: who.mode, id: who.sessionId, expiresAt: who.expiresAt } });
+      return meAnswer(user, who);
     },
   },
   {

@@ -52,4 +52,9 @@ export interface HttpResponse {
   headers: Record<string, string | string[]>;
   /** A JSON value, or undefined for an empty body. */
   body?: unknown;
+  /**
+   * `body` already serialized (`JSON.stringify(body)`), when the route kept a copy: send it as
+   * is. Optional: an adapter that ignores it and serializes `body` sends the same bytes.
+   */
+  bodyText?: string;
 }

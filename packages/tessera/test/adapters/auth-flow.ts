@@ -74,6 +74,27 @@ export async function exerciseAuthFlow(send: Send, protectedPath = '/hello'): Pr
   const bearer = { authorization: `Bearer ${pair.accessToken}` };
   assert.equal((await send(protectedPath, { headers: bearer })).status, 200);
 
+  // GET /auth/me in both modes, twice with each access token (JWT mode answers the second from
+  // the serialized copy it kept): the user, and the credential's own mode, id and expiry.
+  const me = async (headers: Record<string, string>) => {
+    const r = await send('/auth/me', { headers });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    return (await r.json()) as { user: unknown; auth: { mode: string; id: string; expiresAt: string } };
+  };
+  const meBySession = await me({ cookie });
+  assert.deepEqual(meBySession.user, user);
+  assert.equal(meBySession.auth.mode, 'session');
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sid: string; exp: number };
+  for (const token of [tokens.accessToken, pair.accessToken, tokens.accessToken, pair.accessToken]) {
+    const claims = claimsOf(token);
+    assert.deepEqual(await me({ authorization: `Bearer ${token}` }), {
+      user, auth: { mode: 'jwt', id: claims.sid, expiresAt: new Date(claims.exp * 1000).toISOString() },
+    });
+  }
+  assert.notEqual(claimsOf(pair.accessToken).sid, meBySession.auth.id);
+
   // The user's own audit log, paged by query parameters (parsed alike by every adapter).
   const audit = await send('/auth/audit?limit=2', { headers: bearer });
   assert.equal(audit.status, 200);
