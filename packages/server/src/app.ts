@@ -46,7 +46,7 @@ function recordEvent(metrics: TesseraMetrics, event: TesseraEvent): void {
       if (event.outcome === 'success') metrics.sessionsCreated.inc({ mode: event.mode });
       break;
     case 'token_verification':
-      metrics.tokenVerifications.inc({ outcome: event.outcome });
+      metrics.countTokenVerification(event.outcome);
       break;
     case 'refresh_reuse_detected':
       metrics.refreshReuseDetected.inc();

@@ -47,6 +47,18 @@ describe('runtime metrics of the server', () => {
     assert.equal(lag, Math.max(0, lag));
   });
 
+  it('tessera_token_verifications_total{outcome} counts each bearer request by outcome', async () => {
+    const before = await scrape();
+    const count = (text: string, outcome: string) => sample(text, `tessera_token_verifications_total{outcome="${outcome}"}`)!;
+    const a = await signUpAndIn(s, 'jwt');
+    for (let i = 0; i < 3; i++) assert.equal((await s.app.inject({ url: '/auth/me', headers: a.headers })).statusCode, 200);
+    assert.equal((await s.app.inject({ url: '/auth/me', headers: { authorization: `${a.headers.authorization}x` } })).statusCode, 401);
+    const text = await scrape();
+    assert.equal(count(text, 'valid') - count(before, 'valid'), 3);
+    assert.equal(count(text, 'invalid') - count(before, 'invalid'), 1);
+    assert.equal(count(await scrape(), 'valid'), count(text, 'valid'), 'a scrape counts nothing twice');
+  });
+
   it('tessera_store_operation_duration_seconds{store,op} times each store call', async () => {
     await signUpAndIn(s, 'jwt');
     const text = await scrape();

@@ -50,6 +50,23 @@ test('counters and histograms increment and render with the tessera_ prefix', as
   for (const name of names) assert.ok(name.startsWith('tessera_'), name);
 });
 
+test('token verifications counted on the request path show at every read, each once', async () => {
+  const m = createMetrics();
+  const valid = async () => sample(await m.render(), 'tessera_token_verifications_total{outcome="valid"}');
+  assert.equal(await valid(), 0);
+  for (let i = 0; i < 3; i++) m.countTokenVerification('valid');
+  m.countTokenVerification('revoked');
+  m.tokenVerifications.inc({ outcome: 'valid' });
+  assert.equal(await valid(), 4);
+  assert.equal(await valid(), 4, 'a second read adds nothing');
+  m.countTokenVerification('valid');
+  assert.equal((await m.tokenVerifications.get()).values.find((v) => v.labels.outcome === 'valid')?.value, 5);
+  const text = await m.render();
+  assert.equal(sample(text, 'tessera_token_verifications_total{outcome="valid"}'), 5);
+  assert.equal(sample(text, 'tessera_token_verifications_total{outcome="revoked"}'), 1);
+  assert.equal(sample(text, 'tessera_token_verifications_total{outcome="expired"}'), 0);
+});
+
 test('contentType is the Prometheus text format', () => {
   assert.match(createMetrics().contentType, /^text\/plain; version=0\.0\.4/);
 });
