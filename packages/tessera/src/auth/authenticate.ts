@@ -46,7 +46,7 @@ const BEARER_PREFIX = /^Bearer +/i;
  * a seen-token `GET /auth/me` (bench/instructions.ts). A token with whitespace inside is
  * passed on: it is never in the verified-token cache, and the JWS parser refuses it.
  */
-export function bearerToken(value: string): string | undefined {
+function bearerToken(value: string): string | undefined {
   const prefix = BEARER_PREFIX.exec(value);
   if (prefix === null) return undefined;
   let end = value.length;

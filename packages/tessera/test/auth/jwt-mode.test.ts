@@ -96,12 +96,14 @@ describe('JWT mode', () => {
       assert.equal((await f.auth.authenticate({ authorization: value })).status, 'authenticated', value.slice(0, 12));
     }
     // Refused, though the token itself is in the verified-token cache: whitespace inside it or
-    // around it other than spaces, no space after the scheme, another scheme, an empty token.
+    // around it other than spaces (in the signature too, which a lenient base64url decoder would
+    // skip), no space after the scheme, another scheme, an empty token.
     const [head, payload, signature] = token.split('.');
     const refused = [
       `Bearer ${head}. ${payload}.${signature}`, `Bearer ${token.slice(0, 40)}\t${token.slice(40)}`, `Bearer ${token}\t`,
       `Bearer\t${token}`, `Bearer${token}`, ` Bearer ${token}`, `Bearer\u00a0${token}`, `Bearer ${token}\u00a0`,
-      `Bearer ${token.slice(0, 40)}\u2028${token.slice(40)}`, `Bearers ${token}`, 'Bearer ', 'Bearer    ', 'Bearer',
+      `Bearer ${token.slice(0, 40)}\u2028${token.slice(40)}`, `Bearer ${head}.${payload}.${signature!.slice(0, 20)} ${signature!.slice(20)}`,
+      `Bearer ${token.slice(0, -4)}\n${token.slice(-4)}`, `Bearers ${token}`, 'Bearer ', 'Bearer    ', 'Bearer',
     ];
     for (const value of refused) {
       const r = await f.auth.authenticate({ authorization: value });
