@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { firstJsonLine, startChild } from './lib/children.js';
 import { median } from './lib/timing.js';
-import { cookieHeader, nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
+import { credentialsOf } from './http/scenarios.js';
+import { nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
 
 /**
  * `npm run bench:instructions`: CPU instructions per `GET /auth/me`, counted by valgrind's
@@ -71,10 +72,7 @@ async function startPeer(file: string, env: Record<string, string>): Promise<Cou
   try {
     const { port } = await firstJsonLine<{ port: number }>(child, 300_000);
     const url = `http://127.0.0.1:${port}`;
-    const login = await fetch(`${url}/__bench/login`);
-    const body = (await login.json()) as { headers?: Record<string, string> };
-    const cookie = cookieHeader(login);
-    return { url, pid: child.pid, outDir, stop: () => child.stop(), headers: { ...body.headers, ...(cookie ? { cookie } : {}) } };
+    return { url, pid: child.pid, outDir, stop: () => child.stop(), headers: await credentialsOf(url) };
   } catch (error) {
     await child.stop();
     throw error;

@@ -53,7 +53,8 @@ function headerBytes(headers: Record<string, string>): number {
   return Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0);
 }
 
-async function credentialsOf(url: string): Promise<Record<string, string>> {
+/** The credential a peer server hands out at `/__bench/login`, as request headers. */
+export async function credentialsOf(url: string): Promise<Record<string, string>> {
   const response = await fetch(`${url}/__bench/login`);
   if (!response.ok) throw new Error(`/__bench/login answered ${response.status}`);
   const body = (await response.json()) as { headers?: Record<string, string> };
