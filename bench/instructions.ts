@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { firstJsonLine, startChild } from './lib/children.js';
 import { median } from './lib/timing.js';
 import { credentialsOf } from './http/scenarios.js';
@@ -20,7 +21,11 @@ import { nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './ht
  * whether a change to the request path does less work (run it in each checkout, or pass
  * `--cli` for another build of `tessera serve`); `npm run bench` stays the measure of speed.
  *
- *   npm run bench:instructions -- [--rows bare,tessera-jwt-seen,…] [--requests 4000] [--rounds 7] [--warmup 15000] [--cli path/to/cli.js] [--out file.json]
+ *   npm run bench:instructions -- [--rows bare,tessera-jwt-seen,…] [--requests 4000] [--rounds 7] [--warmup 15000] [--cli path/to/cli.js] [--out file.json] [--profile DIR]
+ *
+ * `--profile DIR` also keeps, per row, the lowest round's dump with the JIT-compiled
+ * functions named (DIR/<row>.callgrind, from node's --perf-basic-prof map) and
+ * callgrind_annotate's inclusive view of it (DIR/<row>.txt): where the instructions went.
  *
  * Servers run under valgrind with `node --single-threaded` (no background GC or compiler
  * threads, whose work would land in a round at random), one at a time, loaded from this
@@ -35,6 +40,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '15000' },
     cli: { type: 'string' },
     out: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const requests = Number(values.requests);
@@ -60,8 +66,13 @@ interface Counted {
   stop(): Promise<void>;
 }
 
+const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+
 function callgrind(outDir: string): string[] {
-  return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.%p`, process.execPath, '--single-threaded'];
+  // --perf-basic-prof: the map that names JIT code in a profile (see callgrind-symbols.ts).
+  const perfMap = profileDir === undefined ? [] : ['--perf-basic-prof', '--interpreted-frames-native-stack'];
+  return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.%p`, process.execPath, '--single-threaded', ...perfMap];
 }
 
 /** A peer server of the HTTP benchmarks (servers/*.ts) and the credential it hands out. */
@@ -111,11 +122,12 @@ function control(pid: number, ...command: string[]): void {
 }
 
 /** Instructions per request in each round: counters zeroed, `requests` sent, counters dumped. */
-async function countRounds(server: Counted, path: string, headers: Record<string, string>): Promise<number[]> {
+async function countRounds(server: Counted, path: string, headers: Record<string, string>): Promise<{ perRequest: number[]; lowestDump: string }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     await load(`${server.url}${path}`, headers, warmup, agent);
     const perRequest: number[] = [];
+    let lowestDump = '';
     for (let round = 0; round < rounds; round++) {
       control(server.pid, '-z');
       control(server.pid, '-i', 'on');
@@ -127,8 +139,9 @@ async function countRounds(server: Counted, path: string, headers: Record<string
       const totals = /^totals: (\d+)$/m.exec(readFileSync(join(server.outDir, last), 'utf8'));
       if (totals === null) throw new Error(`no totals in ${last}`);
       perRequest.push(Number(totals[1]) / requests);
+      if (Math.min(...perRequest) === perRequest.at(-1)) lowestDump = join(server.outDir, last);
     }
-    return perRequest;
+    return { perRequest, lowestDump };
   } finally {
     agent.destroy();
   }
@@ -185,6 +198,20 @@ const ROWS: Row[] = [
   { id: 'library-guard-jwt-seen', label: 'Tessera library: requireAuth + constant body, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/app/me') },
 ];
 
+/** Keeps a row's lowest round, JIT code named, and callgrind_annotate's inclusive view of it. */
+function profile(id: string, pid: number, dump: string): void {
+  const perfMap = `/tmp/perf-${pid}.map`;
+  const out = join(profileDir!, `${id}.callgrind`);
+  if (!existsSync(perfMap)) throw new Error(`no ${perfMap}: node did not write its perf map`);
+  try {
+    symbolizeCallgrind(dump, perfMap, out);
+  } finally {
+    rmSync(perfMap, { force: true });
+  }
+  const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=99.5', out], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  writeFileSync(join(profileDir!, `${id}.txt`), annotated.stdout);
+}
+
 const wanted = values.rows?.split(',') ?? ROWS.map((r) => r.id);
 const unknown = wanted.filter((id) => !ROWS.some((r) => r.id === id));
 if (unknown.length > 0) {
@@ -201,7 +228,8 @@ try {
   for (const row of selected) {
     const { server, path, headers } = await row.setup();
     try {
-      const perRequest = await countRounds(server, path, headers);
+      const { perRequest, lowestDump } = await countRounds(server, path, headers);
+      if (profileDir !== undefined) profile(row.id, server.pid, lowestDump);
       results.push({ id: row.id, label: row.label, lowest: Math.min(...perRequest), median: median(perRequest), rounds: perRequest });
       console.error(`${row.id}: ${perRequest.map((n) => Math.round(n)).join(' ')}`);
     } finally {
