@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VerifiedTokenCache } from '../../src/jwt/verified-token-cache.js';
+import { slotOf, VerifiedTokenCache } from '../../src/jwt/verified-token-cache.js';
 import type { AccessTokenClaims } from '../../src/jwt/access-token.js';
 import { makeTessera, signedIn } from './fixture.js';
 
@@ -30,6 +30,43 @@ describe('VerifiedTokenCache', () => {
     assert.equal(cache.get('t', 94, 5), undefined, 'iat 100 is more than the tolerance ahead of 94');
     cache.set('n', { ...claims(1000), nbf: 200 });
     assert.equal(cache.get('n', 150, 5), undefined);
+  });
+  it('hits only the very token that was stored: any one character changed, added or removed misses', () => {
+    const cache = new VerifiedTokenCache(10);
+    // The shape of a real EdDSA token: header, payload, an 86-character signature.
+    const token = `eyJhbGciOiJFZERTQSJ9.${Buffer.from('{"sub":"s"}').toString('base64url')}.${Buffer.alloc(64, 7).toString('base64url')}`;
+    cache.set(token, claims(1000));
+    assert.ok(cache.get(token, 500, 0));
+    // A copy made from other bytes (as each request's header is) still hits.
+    assert.ok(cache.get(Buffer.from(token).toString('latin1'), 500, 0));
+    for (let i = 0; i < token.length; i++) {
+      const other = token[i] === 'A' ? 'B' : 'A';
+      assert.equal(cache.get(`${token.slice(0, i)}${other}${token.slice(i + 1)}`, 500, 0), undefined, `character ${i} changed`);
+      assert.equal(cache.get(`${token.slice(0, i)}${token.slice(i + 1)}`, 500, 0), undefined, `character ${i} removed`);
+    }
+    for (const longer of [`${token}A`, `A${token}`, `${token}=`, `${token}.`, ` ${token}`]) assert.equal(cache.get(longer, 500, 0), undefined, longer);
+    assert.ok(cache.get(token, 500, 0), 'the misses left the entry alone');
+  });
+  it('two verified tokens in one slot take turns: the newer replaces the older, never answers for it', () => {
+    // Brute-force a pair of token-like strings with the same slot (30-bit slots: ~2^15 tries).
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const token = `h.p.${i.toString(36).padStart(8, '0')}`;
+      const earlier = seen.get(slotOf(token));
+      if (earlier !== undefined) pair = [earlier, token];
+      seen.set(slotOf(token), token);
+    }
+    const [older, newer] = pair;
+    const cache = new VerifiedTokenCache(10);
+    cache.set(older, claims(1001));
+    assert.equal(cache.get(newer, 500, 0), undefined, 'same slot, other token: a miss');
+    cache.set(newer, claims(1002));
+    assert.equal(cache.get(older, 500, 0), undefined, 'replaced: verified again at its next use');
+    assert.equal(cache.get(newer, 500, 0)?.exp, 1002);
+    cache.set(older, claims(1001));
+    assert.equal(cache.get(older, 500, 0)?.exp, 1001);
+    assert.equal(cache.get(newer, 500, 0), undefined);
   });
   it('can be turned off', () => {
     const cache = new VerifiedTokenCache(0);
