@@ -5,7 +5,7 @@ import type { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { MailQueue } from '../mail/mail-queue.js';
 import type { RevocationView } from '../revocation/revocation-view.js';
 import type { ResolvedOptions } from '../options.js';
-import type { SessionAndUser, Store } from '../stores/types.js';
+import type { SessionCheck, Store } from '../stores/types.js';
 import type { PublicUser } from './public-types.js';
 import type { RecentCache } from '../recent-cache.js';
 import type { KeyManager } from './key-manager.js';
@@ -28,7 +28,7 @@ export interface AuthContext {
   /** When a store call last failed (ms); cached session checks stand down after it. */
   readonly storeHealth: { failedAt: number };
   /** Session records (and users) read within the last second, by whole credential. */
-  readonly sessionCache: RecentCache<SessionAndUser>;
+  readonly sessionCache: RecentCache<SessionCheck>;
   /** Users read within the last second, by id, as shown (for `/auth/me` in JWT mode). */
   readonly userCache: RecentCache<PublicUser>;
   /** The account mails' queue; null without a mailer. */

@@ -43,7 +43,7 @@ export function sessionExpiresAt(record: Pick<SessionRecord, 'idleExpiresAt' | '
 }
 
 /** True when the record can authenticate at `now`. */
-export function isSessionActive(record: SessionRecord, now: number): boolean {
+export function isSessionActive(record: Pick<SessionRecord, 'revokedAt' | 'idleExpiresAt' | 'absoluteExpiresAt'>, now: number): boolean {
   return record.revokedAt === null && record.idleExpiresAt > now && record.absoluteExpiresAt > now;
 }
 
@@ -53,7 +53,7 @@ export function isSessionActive(record: SessionRecord, now: number): boolean {
  * from the clock, and a clock that goes back would bring an expired session back to life.
  * One write, once per expired record.
  */
-export async function endExpiredSession(ctx: AuthContext, session: SessionRecord): Promise<void> {
+export async function endExpiredSession(ctx: AuthContext, session: Pick<SessionRecord, 'id' | 'userId' | 'idleExpiresAt' | 'absoluteExpiresAt'>): Promise<void> {
   await endSessions(ctx, { userId: session.userId, sessionIds: [session.id], reason: 'expired', at: sessionExpiresAt(session) - 1 });
 }
 

@@ -10,7 +10,7 @@ import { createMailQueue } from '../mail/mail-queue.js';
 import { RevocationView } from '../revocation/revocation-view.js';
 import type { TesseraOptions, ResolvedOptions } from '../options.js';
 import { resolveOptions } from '../options.js';
-import type { AuthMode, SessionAndUser } from '../stores/types.js';
+import type { AuthMode, SessionCheck } from '../stores/types.js';
 import { deleteUser, disableUser, enableUser, listUsers } from './admin.js';
 import { listAudit, recordAudit } from './audit.js';
 import { authenticate } from './authenticate.js';
@@ -98,7 +98,7 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     cookieNames: names,
     refreshDerivationKey: derivationKey,
     tokenCache,
-    sessionCache: new RecentCache<SessionAndUser>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
+    sessionCache: new RecentCache<SessionCheck>(options.tokenCacheSize, options.sessionCacheMaxAgeMs),
     storeHealth,
     userCache: new RecentCache<PublicUser>(options.tokenCacheSize, USER_CACHE_MAX_AGE_MS),
     mail,

@@ -16,6 +16,7 @@ import type {
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
+  SessionCheck,
   SessionRecord,
   SigningKeyRecord,
   Store,
@@ -84,6 +85,22 @@ function sessionFromRaw(r: RawRow): SessionRecord {
   };
 }
 
+/**
+ * A raw row of the session check (see `sessionCheck`): the fields of {@link SessionCheck},
+ * session then user, built as literals for the reason above.
+ */
+function sessionCheckFromRaw(r: RawRow): SessionCheck {
+  return {
+    session: {
+      id: r[0] as string, userId: r[1] as string, mode: r[2] as SessionRecord['mode'], secretHash: r[3] as string,
+      lastSeenAt: r[4] as number, idleExpiresAt: r[5] as number, absoluteExpiresAt: r[6] as number, revokedAt: r[7] as number | null,
+    },
+    user: {
+      id: r[8] as string, email: r[9] as string, createdAt: r[10] as number, disabledAt: r[11] as number | null, emailVerifiedAt: r[12] as number | null,
+    },
+  };
+}
+
 /** The user columns of a raw row, which follow the session's (`SESSION_FIELDS.length` of them). */
 function userFromRaw(r: RawRow): UserRecord {
   return {
@@ -145,6 +162,15 @@ function prepareStatements(db: Database) {
       // raw(): the row is an array, session columns then user columns (see sessionFromRaw).
       .prepare<[string], unknown[]>(
         `SELECT ${SESSION_COLUMNS('session')}, ${USER_COLUMNS('user')}
+         FROM sessions session JOIN users user ON user.id = session.user_id WHERE session.id = ?`,
+      )
+      .raw(),
+    // The session check reads 13 columns of the 21 above, in sessionCheckFromRaw's order.
+    sessionCheck: db
+      .prepare<[string], unknown[]>(
+        `SELECT session.id, session.user_id, session.mode, session.secret_hash, session.last_seen_at,
+                session.idle_expires_at, session.absolute_expires_at, session.revoked_at,
+                user.id, user.email, user.created_at, user.disabled_at, user.email_verified_at
          FROM sessions session JOIN users user ON user.id = session.user_id WHERE session.id = ?`,
       )
       .raw(),
@@ -384,6 +410,11 @@ export class SqliteStore implements Store {
     const row = this.#s.sessionAndUser.get(sessionId);
     if (!row) return null;
     return { session: sessionFromRaw(row), user: userFromRaw(row) };
+  }
+
+  async getSessionCheck(sessionId: string): Promise<SessionCheck | null> {
+    const row = this.#s.sessionCheck.get(sessionId);
+    return row ? sessionCheckFromRaw(row) : null;
   }
 
   async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {

@@ -28,6 +28,32 @@ export function sessionConformance(store: CurrentStore): void {
       assert.deepEqual(await store().getSessionAndUser('s-distinct'), { session, user });
     });
 
+    it('getSessionCheck, where a store has it, reads the same records as getSessionAndUser, field for field', async (t) => {
+      const s = store();
+      if (s.getSessionCheck === undefined) {
+        t.diagnostic('this store has no getSessionCheck: the session check uses getSessionAndUser');
+        return;
+      }
+      const user = makeUser(7, { createdAt: T0 + 11, disabledAt: T0 + 12, emailVerifiedAt: T0 + 13 });
+      await s.createUser(user);
+      // Every field distinct (as above), plus a revoked and an expired record.
+      await s.createSession(makeSession('s-distinct', user.id, {
+        mode: 'jwt', previousSecretHash: 'prev-hash', rotatedAt: T0 + 1, generation: 2, createdAt: T0 + 3,
+        lastSeenAt: T0 + 4, idleExpiresAt: T0 + 5 * DAY, absoluteExpiresAt: T0 + 6 * DAY, revokedAt: T0 + 7,
+      }));
+      await seedUser(s, 1, [['active'], ['expired', { idleExpiresAt: T0 + 1, absoluteExpiresAt: T0 + 2 }]]);
+      for (const id of ['s-distinct', 'active', 'expired']) {
+        const whole = (await s.getSessionAndUser(id))!;
+        const { id: sid, userId, mode, secretHash, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt } = whole.session;
+        const { id: uid, email, createdAt, disabledAt, emailVerifiedAt } = whole.user;
+        assert.deepEqual(await s.getSessionCheck(id), {
+          session: { id: sid, userId, mode, secretHash, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt },
+          user: { id: uid, email, createdAt, disabledAt, emailVerifiedAt },
+        }, id);
+      }
+      assert.equal(await s.getSessionCheck('unknown'), null);
+    });
+
     it('getSessionAndUser returns revoked and expired records too', async () => {
       await seedUser(store(), 1, [
         ['revoked', { revokedAt: T0 + 1 }],
