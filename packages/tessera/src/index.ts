@@ -15,7 +15,7 @@ export { ManualClock, systemClock, systemRandom } from './clock.js';
 export type { Clock, RandomSource } from './clock.js';
 export type {
   AccountTokenPurpose, AccountTokenRecord, AuditEntry, AuditQuery, AuditType, AuthMode, EndSessionsRequest, FailureCount,
-  NewAuditEntry, NewOutboxMail, NewRevocation, OutboxMail, RefreshRotation, RevocationEntry, RevocationReason, SessionAndUser, SessionCheck, SessionCheckRecord, SessionCheckUser,
+  NewAuditEntry, NewOutboxMail, NewRevocation, OutboxMail, RefreshRotation, RevocationEntry, RevocationReason, SessionAndUser, SessionCheck,
   SessionRecord, SigningKeyRecord, Store, UserPageQuery, UserRecord,
 } from './stores/types.js';
 export { createOutboxMailer, OUTBOX_RETENTION_SECONDS } from './mail/mailer.js';

@@ -113,12 +113,6 @@ export interface SessionAndUser {
   user: UserRecord;
 }
 
-/** The fields of a session record that checking a session cookie reads. */
-export type SessionCheckRecord = Pick<SessionRecord, 'id' | 'userId' | 'mode' | 'secretHash' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'revokedAt'>;
-
-/** The fields of a user that checking a session cookie reads (and `/auth/me` shows). */
-export type SessionCheckUser = Pick<UserRecord, 'id' | 'email' | 'createdAt' | 'disabledAt' | 'emailVerifiedAt'>;
-
 /**
  * {@link SessionAndUser} narrowed to what a session-cookie check reads: the result of
  * {@link Store.getSessionCheck}. A `SessionAndUser` is one too.
@@ -134,8 +128,10 @@ export type SessionCheckUser = Pick<UserRecord, 'id' | 'email' | 'createdAt' | '
  * ```
  */
 export interface SessionCheck {
-  session: SessionCheckRecord;
-  user: SessionCheckUser;
+  /** The fields of the record that the check reads. */
+  session: Pick<SessionRecord, 'id' | 'userId' | 'mode' | 'secretHash' | 'lastSeenAt' | 'idleExpiresAt' | 'absoluteExpiresAt' | 'revokedAt'>;
+  /** The fields of its user that the check reads (and `/auth/me` shows). */
+  user: Pick<UserRecord, 'id' | 'email' | 'createdAt' | 'disabledAt' | 'emailVerifiedAt'>;
 }
 
 /**
