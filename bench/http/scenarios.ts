@@ -69,6 +69,22 @@ async function precheck(s: Scenario, firstToken?: string): Promise<void> {
   if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
 }
 
+/** What Node and Fastify write on every response, bare Fastify's included. */
+const FRAMEWORK_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+
+/**
+ * The environment of bare.ts that makes it exchange the bytes of a `tessera serve` bearer
+ * request: the same Authorization header sent to it, the same extra response headers back
+ * (the security headers, `Cache-Control: no-store`), read from a real answer of `me`.
+ */
+export async function sameBytesAs(me: string, accessToken: string): Promise<Record<string, string>> {
+  const credential = { authorization: `Bearer ${accessToken}` };
+  const response = await fetch(me, { headers: credential });
+  await response.arrayBuffer();
+  const headers = Object.fromEntries([...response.headers].filter(([name]) => !FRAMEWORK_HEADERS.has(name)));
+  return { BENCH_HEADERS: JSON.stringify(headers), BENCH_CREDENTIAL: JSON.stringify(credential) };
+}
+
 /** Distinct valid tokens minted with one server's key, written to a file for the generator. */
 interface NeverSeenBatch {
   minter: Minter;
@@ -166,8 +182,10 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     };
 
     const floorEnv = { BENCH_ALG: freshMinter.alg, BENCH_PUBLIC_JWK: JSON.stringify(freshMinter.publicJwk) };
+    const sameBytesEnv = await sameBytesAs(me, signedIn.accessToken);
     const peers = Promise.all([
       peer('bare', 'Bare Fastify (constant body)', 'baseline', 'bare.ts', []),
+      peer('bare-same-bytes', 'Bare Fastify, the bytes of a Tessera token request (no auth work)', 'floor', 'bare.ts', [], sameBytesEnv),
       peer('floor-eddsa', 'Fastify hook, raw node:crypto EdDSA (never seen)', 'floor', 'floor-hook.ts', [], floorEnv),
       ...['HS256', 'EdDSA', 'ES256'].map((alg) => peer(`fastify-jwt-${alg.toLowerCase()}`, `@fastify/jwt ${alg}`, 'peer', 'fastify-jwt.ts', [alg])),
       peer('fastify-session', '@fastify/session (MemoryStore)', 'peer', 'fastify-session.ts', ['rolling']),

@@ -16,6 +16,10 @@ import { sqliteBench, sqliteTableBytes } from './stores.js';
  * page cache). The two sizes are timed in interleaved rounds: measured one after the other
  * (the small one, then fill, then the large one), drift on this noisy machine moved the ratio
  * between ×1.17 and ×1.68 from one run to the next.
+ *
+ * The floor, timed in the same rounds: the store's own query run raw (the prepared primary-key
+ * JOIN of the session check, on the same databases and the same sample), which is what the
+ * growth of a store read costs whoever makes it.
  */
 
 export interface ScaleResult {
@@ -24,6 +28,9 @@ export interface ScaleResult {
   smallNs: number;
   largeNs: number;
   ratio: number;
+  /** The raw SELECT of the session check, ns per query at each size (the floor). */
+  selectSmallNs: number;
+  selectLargeNs: number;
   /** SQLite's page cache of the store's connection (openSqliteDatabase's default), MiB. */
   cacheSizeMiB: number;
   /** Bytes of the sessions table and its indexes (dbstat) per row, at `large`. */
@@ -39,6 +46,8 @@ interface ScaleSide {
   bench: ReturnType<typeof sqliteBench>;
   /** Cookie headers of a random sample of the stored sessions, cycled by the checks. */
   sample: { cookie: string }[];
+  /** The ids of `sample`, for the raw SELECT. */
+  sampleIds: string[];
   insertSeconds: number;
 }
 
@@ -71,9 +80,10 @@ async function scaleSide(total: number, sampleSize: number): Promise<ScaleSide> 
     const insertSeconds = (performance.now() - t0) / 1000;
     const picked = new Set<string>();
     while (picked.size < Math.min(sampleSize, ids.length)) picked.add(ids[Math.floor(Math.random() * ids.length)]!);
-    const sample = [...picked].map((id) => ({ cookie: `${auth.cookieNames.session}=${id}.${secret}` }));
+    const sampleIds = [...picked];
+    const sample = sampleIds.map((id) => ({ cookie: `${auth.cookieNames.session}=${id}.${secret}` }));
     await assertAuthenticated(auth, sample[0]!, 'scale test sample');
-    return { auth, bench, sample, insertSeconds };
+    return { auth, bench, sample, sampleIds, insertSeconds };
   } catch (error) {
     await auth.close();
     await bench.cleanup();
@@ -93,11 +103,26 @@ export async function runScaleBenchmark(plan: TimingPlan, small: number, large: 
       let next = 0;
       return () => side.auth.authenticate(side.sample[next++ % side.sample.length]!);
     };
+    const select = (side: ScaleSide): (() => unknown) => {
+      // The SQL of SqliteStore.getSessionCheck, as raw rows: the store read and nothing else.
+      const query = side.bench.db.prepare<[string], unknown[]>(
+        `SELECT session.id, session.user_id, session.mode, session.secret_hash, session.last_seen_at,
+                session.idle_expires_at, session.absolute_expires_at, session.revoked_at,
+                user.id, user.email, user.created_at, user.disabled_at, user.email_verified_at
+         FROM sessions session JOIN users user ON user.id = session.user_id WHERE session.id = ?`,
+      ).raw();
+      let next = 0;
+      return () => {
+        if (query.get(side.sampleIds[next++ % side.sampleIds.length]!) === undefined) throw new Error('scale test: a sampled session is missing');
+      };
+    };
     // Three times the usual rounds: a round is 100 ms and the two sizes differ by a few µs.
     const rounds = plan.rounds * 3;
     const ns = await timeInterleaved([
       { id: 'small', fn: checker(few), isAsync: true },
       { id: 'large', fn: checker(many), isAsync: true },
+      { id: 'select-small', fn: select(few) },
+      { id: 'select-large', fn: select(many) },
     ], { ...plan, rounds });
     const smallNs = ns.get('small')!;
     const largeNs = ns.get('large')!;
@@ -108,11 +133,13 @@ export async function runScaleBenchmark(plan: TimingPlan, small: number, large: 
       smallNs,
       largeNs,
       ratio: largeNs / smallNs,
+      selectSmallNs: ns.get('select-small')!,
+      selectLargeNs: ns.get('select-large')!,
       cacheSizeMiB: -Number(many.bench.db.pragma('cache_size', { simple: true })) / 1024,
       bytesPerSession: bytes === null ? null : bytes / large,
       insertSeconds: few.insertSeconds + many.insertSeconds,
     };
-    log(`  ${small} → ${large} sessions: ${(smallNs / 1000).toFixed(2)} → ${(largeNs / 1000).toFixed(2)} µs per check (×${result.ratio.toFixed(2)}), ${result.bytesPerSession?.toFixed(0) ?? 'n/a'} bytes per session, inserts ${result.insertSeconds.toFixed(1)} s`);
+    log(`  ${small} → ${large} sessions: ${(smallNs / 1000).toFixed(2)} → ${(largeNs / 1000).toFixed(2)} µs per check (×${result.ratio.toFixed(2)}); the raw SELECT ${(result.selectSmallNs / 1000).toFixed(2)} → ${(result.selectLargeNs / 1000).toFixed(2)} µs; ${result.bytesPerSession?.toFixed(0) ?? 'n/a'} bytes per session, inserts ${result.insertSeconds.toFixed(1)} s`);
     return result;
   } finally {
     for (const side of sides) {
