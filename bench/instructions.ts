@@ -8,8 +8,9 @@ import { parseArgs } from 'node:util';
 import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { firstJsonLine, startChild } from './lib/children.js';
 import { median } from './lib/timing.js';
-import { credentialsOf } from './http/scenarios.js';
-import { nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
+import { credentialsOf, sameBytesAs } from './http/scenarios.js';
+import { minterFor, nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
+import type { TesseraServer } from './http/tessera.js';
 
 /**
  * `npm run bench:instructions`: CPU instructions per `GET /auth/me`, counted by valgrind's
@@ -64,6 +65,8 @@ interface Counted {
   pid: number;
   outDir: string;
   stop(): Promise<void>;
+  /** A Tessera server: its data directory holds the signing key (to mint never-seen tokens). */
+  tessera?: TesseraServer;
 }
 
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -94,14 +97,17 @@ async function startCounted(kind: 'serve' | 'library', env: Record<string, strin
   const outDir = mkdtempSync(join(work, 'cg-'));
   const options = { core: 0, node: callgrind(outDir), env: { ...env, HOST: '127.0.0.1' }, startTimeoutMs: 300_000 };
   const server = kind === 'serve' ? await startTessera({ ...options, cli: values.cli === undefined ? undefined : resolve(values.cli) }) : await startTesseraLibrary(options);
-  return { url: server.url, pid: server.child.pid, outDir, stop: () => server.stop() };
+  return { url: server.url, pid: server.child.pid, outDir, stop: () => server.stop(), tessera: server };
 }
 
+/** The headers of each request: the same credential every time, or a fresh one (never-seen tokens). */
+type Headers = Record<string, string> | (() => Record<string, string>);
+
 /** `count` GETs over 4 keep-alive connections; anything but 200 fails the row. */
-async function load(url: string, headers: Record<string, string>, count: number, agent: http.Agent): Promise<void> {
+async function load(url: string, headers: Headers, count: number, agent: http.Agent): Promise<void> {
   let sent = 0;
   const one = (): Promise<void> => new Promise((done, fail) => {
-    http.get(url, { headers, agent }, (response) => {
+    http.get(url, { headers: typeof headers === 'function' ? headers() : headers, agent }, (response) => {
       response.resume();
       response.on('end', () => (response.statusCode === 200 ? done() : fail(new Error(`${url} answered ${response.statusCode}`))));
     }).on('error', fail);
@@ -122,7 +128,7 @@ function control(pid: number, ...command: string[]): void {
 }
 
 /** Instructions per request in each round: counters zeroed, `requests` sent, counters dumped. */
-async function countRounds(server: Counted, path: string, headers: Record<string, string>): Promise<{ perRequest: number[]; lowestDump: string }> {
+async function countRounds(server: Counted, path: string, headers: Headers): Promise<{ perRequest: number[]; lowestDump: string }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     await load(`${server.url}${path}`, headers, warmup, agent);
@@ -151,7 +157,7 @@ async function countRounds(server: Counted, path: string, headers: Record<string
 interface Target {
   server: Counted;
   path: string;
-  headers: Record<string, string>;
+  headers: Headers;
 }
 
 interface Row {
@@ -160,19 +166,26 @@ interface Row {
   setup(): Promise<Target>;
 }
 
-let body: string | undefined;
-/** Tessera's /auth/me body, which the peers answer as their constant body (same bytes). */
-async function tesseraBody(): Promise<string> {
-  if (body !== undefined) return body;
+interface Reference {
+  /** Tessera's /auth/me body, which the peers answer as their constant body (same bytes). */
+  body: string;
+  /** bare.ts's environment for the bytes of a bearer request to `tessera serve` (scenarios.ts). */
+  sameBytesEnv: Record<string, string>;
+}
+let reference: Reference | undefined;
+async function tesseraReference(): Promise<Reference> {
+  if (reference !== undefined) return reference;
   const serve = await startTessera({});
   try {
-    const { sessionCookie } = await signInBoth(serve.url);
-    body = await (await fetch(`${serve.url}/auth/me`, { headers: { cookie: sessionCookie } })).text();
-    return body;
+    const { sessionCookie, accessToken } = await signInBoth(serve.url);
+    const body = await (await fetch(`${serve.url}/auth/me`, { headers: { cookie: sessionCookie } })).text();
+    reference = { body, sameBytesEnv: await sameBytesAs(`${serve.url}/auth/me`, accessToken) };
+    return reference;
   } finally {
     await serve.stop();
   }
 }
+const tesseraBody = async (): Promise<string> => (await tesseraReference()).body;
 
 async function tesseraRow(kind: 'serve' | 'library', credential: 'session' | 'jwt', path: string): Promise<Target> {
   const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody() } : {});
@@ -181,9 +194,44 @@ async function tesseraRow(kind: 'serve' | 'library', credential: 'session' | 'jw
   return { server, path, headers };
 }
 
+/**
+ * Never-seen tokens: `count` distinct valid ones minted with the server's key, one per request.
+ * More than the 10,000 entries of the verified-token cache go by in the warm-up, so the rounds
+ * see a full cache evicting, as in the HTTP benchmark.
+ */
+function freshTokens(tessera: TesseraServer, accessToken: string): () => Record<string, string> {
+  const tokens = minterFor(tessera, accessToken).mint(warmup + rounds * requests);
+  let next = 0;
+  return () => ({ authorization: `Bearer ${tokens[next++ % tokens.length]!}` });
+}
+
+async function neverSeenRow(kind: 'serve' | 'library'): Promise<Target> {
+  const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody() } : {});
+  return { server, path: '/auth/me', headers: freshTokens(server.tessera!, (await signInBoth(server.url)).accessToken) };
+}
+
+/** The floor hook verifies tokens of a Tessera server's key: one started (uncounted) to mint them. */
+async function floorRow(): Promise<Target> {
+  const minting = await startTessera({});
+  try {
+    const { accessToken } = await signInBoth(minting.url);
+    const { alg, publicJwk } = minterFor(minting, accessToken);
+    const headers = freshTokens(minting, accessToken);
+    const server = await startPeer('floor-hook.ts', { BENCH_BODY: await tesseraBody(), BENCH_ALG: alg, BENCH_PUBLIC_JWK: JSON.stringify(publicJwk) });
+    return { server, path: '/auth/me', headers };
+  } finally {
+    await minting.stop();
+  }
+}
+
 const ROWS: Row[] = [
   { id: 'bare', label: 'Bare Fastify (constant body)', setup: async () => {
     const server = await startPeer('bare.ts', { BENCH_BODY: await tesseraBody() });
+    return { server, path: '/auth/me', headers: server.headers };
+  } },
+  { id: 'bare-same-bytes', label: 'Bare Fastify, the bytes of a Tessera token request (no auth work)', setup: async () => {
+    const { body: tessera, sameBytesEnv } = await tesseraReference();
+    const server = await startPeer('bare.ts', { BENCH_BODY: tessera, ...sameBytesEnv });
     return { server, path: '/auth/me', headers: server.headers };
   } },
   { id: 'sqlite-hook', label: 'Fastify hook, one better-sqlite3 SELECT', setup: async () => {
@@ -196,6 +244,9 @@ const ROWS: Row[] = [
   { id: 'library-guard-session', label: 'Tessera library: requireAuth + constant body, session cookie', setup: () => tesseraRow('library', 'session', '/app/me') },
   { id: 'library-jwt-seen', label: 'Tessera library: /auth/me, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/auth/me') },
   { id: 'library-guard-jwt-seen', label: 'Tessera library: requireAuth + constant body, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/app/me') },
+  { id: 'floor-eddsa', label: 'Fastify hook, raw node:crypto EdDSA (never seen)', setup: floorRow },
+  { id: 'tessera-jwt-never', label: 'Tessera, EdDSA token never seen', setup: () => neverSeenRow('serve') },
+  { id: 'library-jwt-never', label: 'Tessera library: /auth/me, EdDSA token never seen', setup: () => neverSeenRow('library') },
 ];
 
 /** Keeps a row's lowest round, JIT code named, and callgrind_annotate's inclusive view of it. */
@@ -241,10 +292,13 @@ try {
 }
 
 const bare = results.find((r) => r.id === 'bare');
+const floor = results.find((r) => r.id === 'floor-eddsa');
+const ratio = (to: Counts | undefined, r: Counts): string => (to === undefined ? '' : (to.lowest / r.lowest).toFixed(2));
 console.log(`\nInstructions per GET /auth/me in the server process (callgrind; ${rounds} rounds of ${requests} requests after ${warmup} to warm up)\n`);
-console.log(`| row | lowest round | median | bare ÷ row (lowest) |\n|---|---:|---:|---:|`);
+console.log(`| row | lowest round | median | bare ÷ row (lowest) | floor hook ÷ row (never-seen rows) |\n|---|---:|---:|---:|---:|`);
 for (const r of results) {
-  const ratio = bare === undefined ? '' : (bare.lowest / r.lowest).toFixed(2);
-  console.log(`| ${r.label} | ${Math.round(r.lowest).toLocaleString('en')} | ${Math.round(r.median).toLocaleString('en')} | ${ratio} |`);
+  // The never-seen target is relative to the floor hook, the others to bare Fastify.
+  const toFloor = r.id.endsWith('-never') ? ratio(floor, r) : '';
+  console.log(`| ${r.label} | ${Math.round(r.lowest).toLocaleString('en')} | ${Math.round(r.median).toLocaleString('en')} | ${ratio(bare, r)} | ${toFloor} |`);
 }
 if (values.out !== undefined) writeFileSync(values.out, `${JSON.stringify({ requests, rounds, warmup, results }, null, 2)}\n`);
