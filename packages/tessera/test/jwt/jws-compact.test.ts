@@ -125,6 +125,23 @@ describe('KnownHeaders', () => {
     assert.throws(() => parseCompactJws(`${embedded}.${b64u('{}')}.${b64u('sig')}`, known), (e) => refusalReason(e) === 'embedded_key');
   });
 
+  it('the header found last is answered by exact text only: a copy hits, any one character changed misses', () => {
+    const known = new KnownHeaders();
+    const other = b64u(JSON.stringify({ ...header, kid: 'k2' }));
+    known.remember(text, Object.freeze({ ...header }));
+    known.remember(other, Object.freeze({ ...header, kid: 'k2' }));
+    assert.equal(known.get(text)?.kid, 'k1');
+    assert.equal(known.get(Buffer.from(text).toString('latin1'))?.kid, 'k1', 'the same text from other bytes');
+    for (let i = 0; i < text.length; i++) {
+      const changed = `${text.slice(0, i)}${text[i] === 'A' ? 'B' : 'A'}${text.slice(i + 1)}`;
+      assert.equal(known.get(changed), undefined, `character ${i} changed`);
+    }
+    assert.equal(known.get(`${text}A`), undefined);
+    assert.equal(known.get(text.slice(0, -1)), undefined);
+    assert.equal(known.get(other)?.kid, 'k2', 'another known header takes over');
+    assert.equal(known.get(text)?.kid, 'k1');
+  });
+
   it('is bounded: the oldest headers go first (a long-lived ring keeps its newest keys known)', () => {
     const known = new KnownHeaders(2);
     for (let i = 0; i < 5; i++) known.remember(`h${i}`, { alg: 'EdDSA' });
