@@ -103,14 +103,22 @@ function checkMemberNames(text: string): void {
   }
 }
 
-/** Index just past the string literal starting at `start` (which is a quote). */
+/**
+ * Index just past the string literal starting at `start` (which is a quote). The next quote
+ * is found with `indexOf` (a vectorised search, where a loop over the characters was most of
+ * the 7,600 instructions of parsing a token's claims: bench:verify-instructions); it closes
+ * the string unless an odd number of backslashes stands right before it.
+ */
 function endOfString(text: string, start: number): number {
-  let i = start + 1;
+  let from = start + 1;
   for (;;) {
-    const c = guardedCharAt(text, i);
-    if (c === BACKSLASH) i += 2;
-    else if (c === QUOTE) return i + 1;
-    else i++;
+    const quote = text.indexOf('"', from);
+    if (quote < 0) throw refuse('bad_json'); // not well-formed after all: see guardedCharAt
+    // The opening quote at `start` is not a backslash, so this stops inside the literal.
+    let before = quote - 1;
+    while (text.charCodeAt(before) === BACKSLASH) before--;
+    if ((quote - 1 - before) % 2 === 0) return quote + 1;
+    from = quote + 1;
   }
 }
 
