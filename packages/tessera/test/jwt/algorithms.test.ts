@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
-import { assertKeyFitsAlgorithm, isJwsAlgorithm, JWS_ALGORITHMS, signJws, verifyJws } from '../../src/jwt/algorithms.js';
+import { assertKeyFitsAlgorithm, es256ScalarsInRange, isJwsAlgorithm, JWS_ALGORITHMS, signJws, verifyJws } from '../../src/jwt/algorithms.js';
 import { parseCompactJws } from '../../src/jwt/jws-compact.js';
 import { refusalReason } from '../../src/jwt/refusal.js';
 
@@ -89,6 +89,23 @@ describe('ES256 signature encoding', () => {
     assert.equal(verifyJws('ES256', key, signingInput, Buffer.concat([good.subarray(0, 32), Buffer.alloc(32)])), false);
     assert.equal(verifyJws('ES256', key, signingInput, Buffer.concat([n, good.subarray(32)])), false);
     assert.equal(verifyJws('ES256', key, signingInput, Buffer.concat([good.subarray(0, 32), n])), false);
+  });
+
+  it('its own range check (not only OpenSSL\'s) takes exactly the scalars in [1, n-1], for r and for s', () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const bytes = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
+    const cases: Array<[bigint, boolean]> = [
+      [0n, false], [1n, true], [255n, true], [1n << 248n, true], [N - 1n, true], [N, false], [N + 1n, false],
+      // Equal to n down to the last byte, then below or above it; and all bytes 0xff.
+      [N - 0x51n, true], [N + 0x0an, false], [(1n << 256n) - 1n, false],
+      // Equal to n in the first bytes, below it later.
+      [0xffffffff00000000fffffffffffffffe00000000000000000000000000000000n, true],
+    ];
+    const inRange = bytes(12345n);
+    for (const [value, expected] of cases) {
+      assert.equal(es256ScalarsInRange(Buffer.concat([bytes(value), inRange])), expected, `r = ${value.toString(16)}`);
+      assert.equal(es256ScalarsInRange(Buffer.concat([inRange, bytes(value)])), expected, `s = ${value.toString(16)}`);
+    }
   });
 
   it('refuses a valid signature in DER encoding (JWS requires R || S)', () => {
