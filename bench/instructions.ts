@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CALLGRIND_HOST, callgrindNode, countRounds as countCallgrindRounds } from './lib/callgrind.js';
 import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { firstJsonLine, startChild } from './lib/children.js';
 import { median } from './lib/timing.js';
@@ -72,17 +73,12 @@ interface Counted {
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
-function callgrind(outDir: string): string[] {
-  // --perf-basic-prof: the map that names JIT code in a profile (see callgrind-symbols.ts).
-  const perfMap = profileDir === undefined ? [] : ['--perf-basic-prof', '--interpreted-frames-native-stack'];
-  return ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.%p`, process.execPath, '--single-threaded', ...perfMap];
-}
+const callgrind = (outDir: string): string[] => callgrindNode(outDir, profileDir !== undefined);
 
 /** A peer server of the HTTP benchmarks (servers/*.ts) and the credential it hands out. */
 async function startPeer(file: string, env: Record<string, string>): Promise<Counted & { headers: Record<string, string> }> {
   const outDir = mkdtempSync(join(work, 'cg-'));
-  // HOST as for `tessera serve`, which listens on it: see `control`.
-  const child = startChild({ name: file, ...nodeCommand(callgrind(outDir), ['--import', 'tsx', join(SERVERS, file)]), env: { ...env, HOST: '127.0.0.1' }, core: 0 });
+  const child = startChild({ name: file, ...nodeCommand(callgrind(outDir), ['--import', 'tsx', join(SERVERS, file)]), env: { ...env, HOST: CALLGRIND_HOST }, core: 0 });
   try {
     const { port } = await firstJsonLine<{ port: number }>(child, 300_000);
     const url = `http://127.0.0.1:${port}`;
@@ -95,7 +91,7 @@ async function startPeer(file: string, env: Record<string, string>): Promise<Cou
 
 async function startCounted(kind: 'serve' | 'library', env: Record<string, string> = {}): Promise<Counted> {
   const outDir = mkdtempSync(join(work, 'cg-'));
-  const options = { core: 0, node: callgrind(outDir), env: { ...env, HOST: '127.0.0.1' }, startTimeoutMs: 300_000 };
+  const options = { core: 0, node: callgrind(outDir), env: { ...env, HOST: CALLGRIND_HOST }, startTimeoutMs: 300_000 };
   const server = kind === 'serve' ? await startTessera({ ...options, cli: values.cli === undefined ? undefined : resolve(values.cli) }) : await startTesseraLibrary(options);
   return { url: server.url, pid: server.child.pid, outDir, stop: () => server.stop(), tessera: server };
 }
@@ -121,33 +117,13 @@ async function load(url: string, headers: Headers, count: number, agent: http.Ag
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
-function control(pid: number, ...command: string[]): void {
-  // vgdb finds a server by a name that holds the host name, which valgrind reads from $HOST:
-  // every server here is started with HOST=127.0.0.1 (`tessera serve` listens on it).
-  execFileSync('callgrind_control', [...command, String(pid)], { env: { ...process.env, HOST: '127.0.0.1' }, stdio: 'ignore' });
-}
-
 /** Instructions per request in each round: counters zeroed, `requests` sent, counters dumped. */
 async function countRounds(server: Counted, path: string, headers: Headers): Promise<{ perRequest: number[]; lowestDump: string }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     await load(`${server.url}${path}`, headers, warmup, agent);
-    const perRequest: number[] = [];
-    let lowestDump = '';
-    for (let round = 0; round < rounds; round++) {
-      control(server.pid, '-z');
-      control(server.pid, '-i', 'on');
-      await load(`${server.url}${path}`, headers, requests, agent);
-      control(server.pid, '-i', 'off');
-      control(server.pid, '-d');
-      const dumps = readdirSync(server.outDir).filter((f) => /\.\d+$/.test(f) && f.includes(`.${server.pid}.`));
-      const last = dumps.sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1))).at(-1)!;
-      const totals = /^totals: (\d+)$/m.exec(readFileSync(join(server.outDir, last), 'utf8'));
-      if (totals === null) throw new Error(`no totals in ${last}`);
-      perRequest.push(Number(totals[1]) / requests);
-      if (Math.min(...perRequest) === perRequest.at(-1)) lowestDump = join(server.outDir, last);
-    }
-    return { perRequest, lowestDump };
+    const { counts, lowestDump } = await countCallgrindRounds(server.pid, server.outDir, rounds, requests, () => load(`${server.url}${path}`, headers, requests, agent));
+    return { perRequest: counts, lowestDump };
   } finally {
     agent.destroy();
   }

@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { createVerifier } from 'fast-jwt';
 import { jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
 import { signAccessToken, verifyAccessToken } from '../packages/tessera/src/jwt/access-token.js';
+import { CALLGRIND_HOST, callgrindNode, countRounds } from './lib/callgrind.js';
 import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { ALGS, createFloorVerifier } from './micro/floor.js';
 import type { Alg } from './micro/floor.js';
@@ -99,19 +100,16 @@ async function parent(): Promise<void> {
   const results: Counts[] = [];
   try {
     for (const alg of algs) {
-      const proc = spawn('valgrind', [
-        '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${work}/callgrind.%p`,
-        process.execPath, '--single-threaded', ...(profileDir === undefined ? [] : ['--perf-basic-prof', '--interpreted-frames-native-stack']), '--import', 'tsx', fileURLToPath(import.meta.url), '--child', alg,
-      ], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, HOST: '127.0.0.1' } });
+      const [valgrind, ...args] = callgrindNode(work, profileDir !== undefined);
+      const proc = spawn(valgrind!, [...args, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', alg], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, HOST: CALLGRIND_HOST },
+      });
       const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
       const answer = async (): Promise<string> => {
         const next = await lines.next();
         if (next.done === true) throw new Error(`${alg}: the counted process ended`);
         return next.value;
-      };
-      // As in instructions.ts: vgdb names a process after $HOST, the same in both.
-      const control = (...command: string[]): void => {
-        execFileSync('callgrind_control', [...command, String(proc.pid)], { env: { ...process.env, HOST: '127.0.0.1' }, stdio: 'ignore' });
       };
       try {
         if ((await answer()) !== 'ready') throw new Error(`${alg}: the counted process did not start`);
@@ -121,22 +119,10 @@ async function parent(): Promise<void> {
             results.push({ alg, verifier, lowest: null, rounds: [] });
             continue;
           }
-          const perCall: number[] = [];
-          let lowestDump = '';
-          for (let round = 0; round < rounds; round++) {
-            control('-z');
-            control('-i', 'on');
+          const { counts: perCall, lowestDump } = await countRounds(proc.pid!, work, rounds, calls, () => {
             proc.stdin!.write(`run ${verifier} ${calls}\n`);
-            await answer();
-            control('-i', 'off');
-            control('-d');
-            const dumps = readdirSync(work).filter((f) => f.startsWith(`callgrind.${proc.pid}.`));
-            const last = dumps.sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1))).at(-1)!;
-            const totals = /^totals: (\d+)$/m.exec(readFileSync(join(work, last), 'utf8'));
-            if (totals === null) throw new Error(`no totals in ${last}`);
-            perCall.push(Number(totals[1]) / calls);
-            if (Math.min(...perCall) === perCall.at(-1)) lowestDump = join(work, last);
-          }
+            return answer();
+          });
           if (profileDir !== undefined) symbolizeCallgrind(lowestDump, `/tmp/perf-${proc.pid}.map`, join(profileDir, `${alg}-${verifier}.callgrind`));
           results.push({ alg, verifier, lowest: Math.min(...perCall), rounds: perCall });
           console.error(`${alg} ${verifier}: ${perCall.map((n) => Math.round(n)).join(' ')}`);
