@@ -25,10 +25,21 @@ function libraryContext(r: BenchResults, ids: readonly [me: string, guard: strin
   return `; the library in a plain Fastify app: its /auth/me ${x(me.ratioToBare)}, \`requireAuth\` on a constant-body route ${x(guard.ratioToBare)}`;
 }
 
+/** More than this share of responses not 2xx/3xx (or lost) and a row measures something else. */
+const MAX_FAILURE_RATE = 0.001;
+
+/** Why a row's req/s cannot judge a target (skipped, failed, or answering errors), or null. */
+function unusable(s: ScenarioSummary): string | null {
+  if (s.skipped !== undefined || s.error !== undefined || s.rounds.length === 0) return s.skipped ?? s.error ?? 'no rounds';
+  if (s.failureRate > MAX_FAILURE_RATE) return `${s.label}: ${(s.failureRate * 100).toFixed(1)} % of its responses were errors (not 2xx/3xx, or lost), so its req/s measures something else`;
+  return null;
+}
+
 function ratioTarget(r: BenchResults, id: string, target: string, min: number, library?: readonly [string, string]): TargetLine {
   const s = scenario(r, id);
   if (s === undefined) return line(target, 'HTTP benchmarks not run', null);
-  if (s.skipped !== undefined || s.error !== undefined || s.rounds.length === 0) return line(target, s.skipped ?? s.error ?? 'no rounds', null);
+  const why = unusable(s) ?? (scenario(r, 'bare') === undefined ? null : unusable(scenario(r, 'bare')!));
+  if (why !== null) return line(target, why, null);
   if (!Number.isFinite(s.ratioToBare)) return line(target, `${s.rps.toFixed(0)} req/s, but bare Fastify did not run`, null);
   const context = library === undefined ? '' : libraryContext(r, library);
   return line(target, `${x(s.ratioToBare)} bare Fastify (${s.rps.toFixed(0)} req/s)${context}`, s.ratioToBare >= min);
@@ -57,7 +68,10 @@ export function evaluateTargets(r: BenchResults): TargetLine[] {
   const fresh = scenario(r, 'tessera-jwt-fresh');
   const floor = scenario(r, 'floor-eddsa');
   const freshTarget = 'EdDSA token never seen: ≥ 0.95 × Fastify hook with raw node:crypto verification';
-  if (fresh && floor && fresh.rounds.length > 0 && floor.rounds.length > 0) {
+  const freshWhy = fresh && floor ? unusable(fresh) ?? unusable(floor) : null;
+  if (freshWhy !== null) {
+    lines.push(line(freshTarget, freshWhy, null));
+  } else if (fresh && floor && fresh.rounds.length > 0 && floor.rounds.length > 0) {
     const ratio = pairedRatio(fresh, floor);
     const library = scenario(r, 'library-jwt-fresh');
     const context = library && library.rounds.length > 0 ? `; the library's /auth/me in a plain Fastify app: ${x(pairedRatio(library, floor))}` : '';

@@ -210,9 +210,14 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       if (s.credentialBytes === 0) s.credentialBytes = headerBytes(s.headers);
       await precheck(s, neverSeenOf.get(s.id)?.first);
     }
-    const [bare, floor, ...others] = await peers;
+    // By id, not by position in the list above: a peer added before the floor once made
+    // another row receive the floor's never-seen tokens, and the floor none (all 401s).
+    const started = await peers;
+    const bare = started.find((p) => p.id === 'bare')!;
+    const floor = started.find((p) => p.id === 'floor-eddsa')!;
+    const others = started.filter((p) => p !== bare && p !== floor);
     const fresh = tesseraScenarios.find((t) => t.id === 'tessera-jwt-fresh')!;
-    scenarios.push(bare!, ...tesseraScenarios, { ...floor!, tokensFile: serveFresh.file, credentialBytes: fresh.credentialBytes }, ...others);
+    scenarios.push(bare, ...tesseraScenarios, { ...floor, tokensFile: serveFresh.file, credentialBytes: fresh.credentialBytes }, ...others);
 
     return {
       scenarios,
