@@ -61,6 +61,8 @@ export class VerifiedTokenCache {
    * stepped back, a token verified "later" must be verified again, and is then refused).
    */
   get(token: string, nowSeconds: number, clockToleranceSeconds: number): AccessTokenClaims | undefined {
+    // Callers may pass what a client sent, unchecked (the remote verifier does): not a string, not cached.
+    if (typeof token !== 'string') return undefined;
     const slot = slotOf(token);
     const entry = this.#entries.get(slot);
     if (entry === undefined || entry.token !== token) return undefined;
