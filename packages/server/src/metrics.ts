@@ -47,6 +47,21 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+// Label values are looked up on every request: the same string objects each time (V8 keeps
+// their hashes), not a new string per request (`String(200)`, `toUpperCase()`) to hash again.
+const STATUS_LABELS = Array.from({ length: 500 }, (_, i) => String(i + 100));
+
+function statusLabel(statusCode: number): string {
+  return (Number.isInteger(statusCode) && STATUS_LABELS[statusCode - 100]) || 'other';
+}
+
+function methodLabel(method: string): string {
+  // Node hands methods over upper-case, from its own table of constant strings.
+  if (HTTP_METHODS.has(method)) return method;
+  const upper = method.toUpperCase();
+  return HTTP_METHODS.has(upper) ? upper : 'OTHER';
+}
+
 /** The metrics of one server instance. */
 export interface TesseraMetrics {
   /** This instance's registry. */
@@ -245,13 +260,8 @@ export function createMetrics(options: MetricsOptions = {}): TesseraMetrics {
     mail,
     httpRequestDuration,
     observeHttpRequest(route, method, statusCode, durationSeconds) {
-      const m = method.toUpperCase();
       httpRequestDuration.observe(
-        [
-          route === undefined || route === '' ? UNMATCHED_ROUTE : route,
-          HTTP_METHODS.has(m) ? m : 'OTHER',
-          Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599 ? String(statusCode) : 'other',
-        ],
+        [route === undefined || route === '' ? UNMATCHED_ROUTE : route, methodLabel(method), statusLabel(statusCode)],
         Math.max(0, durationSeconds),
       );
     },

@@ -65,6 +65,18 @@ describe('LabelledHistogram', () => {
     }), { numRuns: 200 });
   });
 
+  it('keeps series apart whose label values differ only in where one ends and the next begins', async () => {
+    const h = both();
+    h.observe([
+      ['/a', 'GET\u0000x', '200', 0.002],
+      ['/a\u0000GET', 'x', '200', 0.2],
+      ['/aGET', 'x', '200', 2],
+      ['/a', 'GETx', '200', 20],
+    ]);
+    assert.equal(await h.ours.metrics(), await h.reference.metrics());
+    assert.equal((await h.ours.metrics()).match(/_count\{/g)?.length, 4);
+  });
+
   it('reset forgets every series, as prom-client does', async () => {
     const h = both();
     h.observe([['/auth/me', 'GET', '200', 0.2]]);
