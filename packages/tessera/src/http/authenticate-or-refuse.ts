@@ -55,7 +55,7 @@ export async function authenticateOrRefuse(auth: Tessera, request: GuardedReques
   }
   if (result.mode === 'session') {
     try {
-      checkOrigin(auth, { ...request, body: undefined, params: {}, ip: '' });
+      checkOrigin(auth, request);
     } catch (error) {
       return { result, refusal: errorResponse(error) };
     }

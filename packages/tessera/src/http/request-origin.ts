@@ -19,13 +19,18 @@ export interface OriginCheckInput {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** GET, HEAD or OPTIONS, in any case: methods that must not change state, so never refused. */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method) || SAFE_METHODS.has(method.toUpperCase());
+}
+
 /**
  * Throws `forbidden` when a state-changing request comes from another site. A request with
  * no `Origin` and no `Sec-Fetch-Site` is not from a browser (browsers send `Origin` on every
  * POST), so it cannot be a CSRF and is allowed: curl and server-to-server calls keep working.
  */
 export function assertSameOrigin(input: OriginCheckInput): void {
-  if (SAFE_METHODS.has(input.method.toUpperCase())) return;
+  if (isSafeMethod(input.method)) return;
   const site = input.secFetchSite?.toLowerCase();
   if (site === 'cross-site' || site === 'same-site') {
     // A trusted origin on another site may still call us; Origin decides below.

@@ -4,7 +4,9 @@ import { TesseraError } from '../../src/errors.js';
 import { validateBody } from '../../src/http/body-validator.js';
 import { clientIp } from '../../src/http/client-ip.js';
 import { clearedCookies, cookieNames, readCookie, sessionCookie } from '../../src/http/cookies.js';
-import { assertSameOrigin, originOf } from '../../src/http/request-origin.js';
+import { assertSameOrigin, isSafeMethod, originOf } from '../../src/http/request-origin.js';
+import { checkOrigin } from '../../src/http/route-kit.js';
+import type { Tessera } from '../../src/auth/tessera.js';
 import { AUTH_ROUTE_SCHEMAS } from '../../src/http/route-schemas.js';
 import { describeDevice } from '../../src/http/user-agent.js';
 import { parseQuery } from '../../src/http/query.js';
@@ -56,6 +58,19 @@ describe('origin check (CSRF)', () => {
   });
   it('ignores safe methods', () => {
     assertSameOrigin({ ...base, method: 'GET', origin: 'https://evil.example', secFetchSite: 'cross-site' });
+  });
+  it('checkOrigin skips only GET, HEAD and OPTIONS (before reading Host), and refuses every other method from another site', () => {
+    const auth = { options: { csrfOrigins: [] } } as unknown as Tessera;
+    const crossSite = (method: string) => ({ method, protocol: 'https' as const, headers: { host: 'auth.example.com', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'get', 'Head']) {
+      assert.equal(isSafeMethod(method), true, method);
+      checkOrigin(auth, crossSite(method));
+    }
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'post', 'GETX', 'BREW', '']) {
+      assert.equal(isSafeMethod(method), false, method);
+      assert.throws(() => checkOrigin(auth, crossSite(method)), forbidden, method);
+    }
+    checkOrigin(auth, { method: 'POST', protocol: 'https', headers: { host: 'auth.example.com', origin: 'https://auth.example.com' } });
   });
   it('computes the own origin from the Host header', () => {
     assert.equal(originOf('http', 'localhost:3000'), 'http://localhost:3000');
