@@ -18,6 +18,7 @@ import type {
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
+  SessionCheck,
   SessionRecord,
   SigningKeyRecord,
   Store,
@@ -124,6 +125,10 @@ interface SessionRow {
 
 type SessionAndUserRow = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] };
 
+/** A row of the session check: the columns of {@link SessionCheck} (13 of the 21 above). */
+type SessionCheckRow = Pick<SessionRow, 'id' | 'user_id' | 'mode' | 'secret_hash' | 'last_seen_at' | 'idle_expires_at' | 'absolute_expires_at' | 'revoked_at'>
+  & Pick<SessionAndUserRow, 'u_id' | 'u_email' | 'u_created_at' | 'u_disabled_at' | 'u_email_verified_at'>;
+
 interface RevocationRow {
   seq: Int8;
   kind: RevocationEntry['kind'];
@@ -186,6 +191,26 @@ const toSession = (r: SessionRow): SessionRecord => ({
   idleExpiresAt: num(r.idle_expires_at),
   absoluteExpiresAt: num(r.absolute_expires_at),
   revokedAt: numOrNull(r.revoked_at),
+});
+
+const toSessionCheck = (r: SessionCheckRow): SessionCheck => ({
+  session: {
+    id: r.id,
+    userId: r.user_id,
+    mode: r.mode,
+    secretHash: r.secret_hash,
+    lastSeenAt: num(r.last_seen_at),
+    idleExpiresAt: num(r.idle_expires_at),
+    absoluteExpiresAt: num(r.absolute_expires_at),
+    revokedAt: numOrNull(r.revoked_at),
+  },
+  user: {
+    id: r.u_id,
+    email: r.u_email,
+    createdAt: num(r.u_created_at),
+    disabledAt: numOrNull(r.u_disabled_at),
+    emailVerifiedAt: numOrNull(r.u_email_verified_at),
+  },
 });
 
 const toRevocation = (r: RevocationRow): RevocationEntry => ({
@@ -283,6 +308,15 @@ function buildStatements(s: string) {
     sessionAndUser: named(
       'session_and_user',
       `SELECT ${qualified(SESSION_COLUMNS, 'se')}, ${qualified(USER_COLUMNS, 'us', 'u_')}
+       FROM ${s}.sessions se JOIN ${s}.users us ON us.id = se.user_id
+       WHERE se.id = $1`,
+    ),
+    // What a session-cookie check reads: not the password hash, device or ip (toSessionCheck).
+    sessionCheck: named(
+      'session_check',
+      `SELECT se.id, se.user_id, se.mode, se.secret_hash, se.last_seen_at, se.idle_expires_at, se.absolute_expires_at,
+              se.revoked_at, us.id AS u_id, us.email AS u_email, us.created_at AS u_created_at,
+              us.disabled_at AS u_disabled_at, us.email_verified_at AS u_email_verified_at
        FROM ${s}.sessions se JOIN ${s}.users us ON us.id = se.user_id
        WHERE se.id = $1`,
     ),
@@ -597,6 +631,11 @@ export class PostgresStore implements Store {
         email_verified_at: row.u_email_verified_at,
       }),
     };
+  }
+
+  async getSessionCheck(sessionId: string): Promise<SessionCheck | null> {
+    const { rows } = await this.#query<SessionCheckRow>(this.#sql.sessionCheck([sessionId]));
+    return rows[0] ? toSessionCheck(rows[0]) : null;
   }
 
   async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
