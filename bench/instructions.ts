@@ -4,6 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CALLGRIND_HOST, callgrindNode, countRounds as countCallgrindRounds } from './lib/callgrind.js';
 import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
@@ -12,6 +13,7 @@ import { median } from './lib/timing.js';
 import { credentialsOf, sameBytesAs } from './http/scenarios.js';
 import { minterFor, nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
 import type { TesseraServer } from './http/tessera.js';
+import { ARGON2_WORKER_IDLE_MS } from '../packages/tessera/src/password/argon2-workers.js';
 
 /**
  * `npm run bench:instructions`: CPU instructions per `GET /auth/me`, counted by valgrind's
@@ -118,9 +120,12 @@ async function load(url: string, headers: Headers, count: number, agent: http.Ag
 }
 
 /** Instructions per request in each round: counters zeroed, `requests` sent, counters dumped. */
-async function countRounds(server: Counted, path: string, headers: Headers): Promise<{ perRequest: number[]; lowestDump: string }> {
+async function countRounds({ server, path, headers, hashWorkersGoneAt = 0 }: Target): Promise<{ perRequest: number[]; lowestDump: string }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
+    // Waiting first, then warming up: V8 also collects garbage after an idle spell (its memory
+    // reducer), which then lands in the warm-up, not in a round.
+    await sleep(Math.max(0, hashWorkersGoneAt - Date.now()));
     await load(`${server.url}${path}`, headers, warmup, agent);
     const { counts, lowestDump } = await countCallgrindRounds(server.pid, server.outDir, rounds, requests, () => load(`${server.url}${path}`, headers, requests, agent));
     return { perRequest: counts, lowestDump };
@@ -134,6 +139,12 @@ interface Target {
   server: Counted;
   path: string;
   headers: Headers;
+  /**
+   * When the server's password-hashing workers, started by the sign-in of the setup, will have
+   * exited (epoch ms): a worker's exit inside a round added up to 4,000 instructions per
+   * request to it (tearing down its V8 isolate), so rounds start after it.
+   */
+  hashWorkersGoneAt?: number;
 }
 
 interface Row {
@@ -167,8 +178,11 @@ async function tesseraRow(kind: 'serve' | 'library', credential: 'session' | 'jw
   const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody() } : {});
   const who = await signInBoth(server.url);
   const headers: Record<string, string> = credential === 'session' ? { cookie: who.sessionCookie } : { authorization: `Bearer ${who.accessToken}` };
-  return { server, path, headers };
+  return { server, path, headers, hashWorkersGoneAt: afterHashWorkers() };
 }
+
+/** Called right after a sign-in: when its hashing worker will have exited, with 1 s to spare. */
+const afterHashWorkers = (): number => Date.now() + ARGON2_WORKER_IDLE_MS + 1000;
 
 /**
  * Never-seen tokens: `count` distinct valid ones minted with the server's key, one per request.
@@ -183,7 +197,7 @@ function freshTokens(tessera: TesseraServer, accessToken: string): () => Record<
 
 async function neverSeenRow(kind: 'serve' | 'library'): Promise<Target> {
   const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody() } : {});
-  return { server, path: '/auth/me', headers: freshTokens(server.tessera!, (await signInBoth(server.url)).accessToken) };
+  return { server, path: '/auth/me', headers: freshTokens(server.tessera!, (await signInBoth(server.url)).accessToken), hashWorkersGoneAt: afterHashWorkers() };
 }
 
 /** The floor hook verifies tokens of a Tessera server's key: one started (uncounted) to mint them. */
@@ -253,9 +267,10 @@ try {
   // One row at a time. With two at once (and two runs at once), the lowest rounds of the same
   // build differed by up to 20 %: a server that waits for a starved client does other work.
   for (const row of selected) {
-    const { server, path, headers } = await row.setup();
+    const target = await row.setup();
+    const { server } = target;
     try {
-      const { perRequest, lowestDump } = await countRounds(server, path, headers);
+      const { perRequest, lowestDump } = await countRounds(target);
       if (profileDir !== undefined) profile(row.id, server.pid, lowestDump);
       results.push({ id: row.id, label: row.label, lowest: Math.min(...perRequest), median: median(perRequest), rounds: perRequest });
       console.error(`${row.id}: ${perRequest.map((n) => Math.round(n)).join(' ')}`);

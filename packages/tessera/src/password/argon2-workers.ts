@@ -47,12 +47,15 @@ parentPort.on('message', (job) => {
 const ARGON2_PATH = createRequire(import.meta.url).resolve('@node-rs/argon2');
 
 /** Options of {@link Argon2Workers}. */
+/** How long an idle hashing worker lives before it exits, by default, in milliseconds. */
+export const ARGON2_WORKER_IDLE_MS = 10_000;
+
 export interface Argon2WorkersOptions {
   /** Workers at most (the hasher's concurrency: one job per worker at a time). */
   size: number;
   /** The `nice` value the workers take, 0 (normal) to 19 (lowest priority). */
   niceness: number;
-  /** A worker idle this long exits (a new one starts on demand), in milliseconds. */
+  /** A worker idle this long exits (a new one starts on demand), in milliseconds. Default {@link ARGON2_WORKER_IDLE_MS}. */
   idleMs?: number;
 }
 
@@ -79,7 +82,7 @@ export class Argon2Workers {
   constructor(options: Argon2WorkersOptions) {
     this.#size = options.size;
     this.#niceness = options.niceness;
-    this.#idleMs = options.idleMs ?? 10_000;
+    this.#idleMs = options.idleMs ?? ARGON2_WORKER_IDLE_MS;
   }
 
   /** Workers alive now, busy or idle. */
