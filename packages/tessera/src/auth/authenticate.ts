@@ -137,7 +137,7 @@ export async function authenticateSessionToken(ctx: AuthContext, credential: str
       options.onEvent({ type: 'session_validation', outcome: 'invalid' });
       return anonymous('invalid', true, 'session');
     }
-    // The narrow read where the store has one: the check needs 13 of the record's and user's 21 fields.
+    // The narrow read where the store has one: the check needs 13 of the record's and user's 21 fields (11 read).
     const { store } = ctx;
     found = (await (store.getSessionCheck ? store.getSessionCheck(parsed.id) : store.getSessionAndUser(parsed.id))) ?? undefined;
     if (!found || found.session.mode !== 'session' || !hashesEqual(found.session.secretHash, hashSecret(parsed.secret))) {

@@ -125,9 +125,12 @@ interface SessionRow {
 
 type SessionAndUserRow = SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] };
 
-/** A row of the session check: the columns of {@link SessionCheck} (13 of the 21 above). */
-type SessionCheckRow = Pick<SessionRow, 'id' | 'user_id' | 'mode' | 'secret_hash' | 'last_seen_at' | 'idle_expires_at' | 'absolute_expires_at' | 'revoked_at'>
-  & Pick<SessionAndUserRow, 'u_id' | 'u_email' | 'u_created_at' | 'u_disabled_at' | 'u_email_verified_at'>;
+/**
+ * A row of the session check: the columns of {@link SessionCheck} but the two ids (11 of the 21
+ * above): the record's is the one looked up, its user's is the record's `user_id`.
+ */
+type SessionCheckRow = Pick<SessionRow, 'user_id' | 'mode' | 'secret_hash' | 'last_seen_at' | 'idle_expires_at' | 'absolute_expires_at' | 'revoked_at'>
+  & Pick<SessionAndUserRow, 'u_email' | 'u_created_at' | 'u_disabled_at' | 'u_email_verified_at'>;
 
 interface RevocationRow {
   seq: Int8;
@@ -193,9 +196,9 @@ const toSession = (r: SessionRow): SessionRecord => ({
   revokedAt: numOrNull(r.revoked_at),
 });
 
-const toSessionCheck = (r: SessionCheckRow): SessionCheck => ({
+const toSessionCheck = (sessionId: string, r: SessionCheckRow): SessionCheck => ({
   session: {
-    id: r.id,
+    id: sessionId,
     userId: r.user_id,
     mode: r.mode,
     secretHash: r.secret_hash,
@@ -205,7 +208,7 @@ const toSessionCheck = (r: SessionCheckRow): SessionCheck => ({
     revokedAt: numOrNull(r.revoked_at),
   },
   user: {
-    id: r.u_id,
+    id: r.user_id,
     email: r.u_email,
     createdAt: num(r.u_created_at),
     disabledAt: numOrNull(r.u_disabled_at),
@@ -314,8 +317,8 @@ function buildStatements(s: string) {
     // What a session-cookie check reads: not the password hash, device or ip (toSessionCheck).
     sessionCheck: named(
       'session_check',
-      `SELECT se.id, se.user_id, se.mode, se.secret_hash, se.last_seen_at, se.idle_expires_at, se.absolute_expires_at,
-              se.revoked_at, us.id AS u_id, us.email AS u_email, us.created_at AS u_created_at,
+      `SELECT se.user_id, se.mode, se.secret_hash, se.last_seen_at, se.idle_expires_at, se.absolute_expires_at,
+              se.revoked_at, us.email AS u_email, us.created_at AS u_created_at,
               us.disabled_at AS u_disabled_at, us.email_verified_at AS u_email_verified_at
        FROM ${s}.sessions se JOIN ${s}.users us ON us.id = se.user_id
        WHERE se.id = $1`,
@@ -635,7 +638,7 @@ export class PostgresStore implements Store {
 
   async getSessionCheck(sessionId: string): Promise<SessionCheck | null> {
     const { rows } = await this.#query<SessionCheckRow>(this.#sql.sessionCheck([sessionId]));
-    return rows[0] ? toSessionCheck(rows[0]) : null;
+    return rows[0] ? toSessionCheck(sessionId, rows[0]) : null;
   }
 
   async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
