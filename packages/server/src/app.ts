@@ -1,12 +1,12 @@
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createTessera, errorResponse, TesseraError } from 'tessera';
 import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
 import { sendResponse, tesseraFastify } from 'tessera/fastify';
 import type { ServerConfig } from './config.js';
 import { createLogger, TesseraLogController } from './logger.js';
-import { lazyChildLoggerFactory } from './lazy-logger.js';
+import { withLazyChildren } from './lazy-logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
 import { registerRevocationsRoute } from './revocations-route.js';
@@ -112,8 +112,8 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   auth.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'purge at start failed'));
 
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    childLoggerFactory: lazyChildLoggerFactory,
+    // Request loggers become pino children only when they write (lazy-logger.ts).
+    loggerInstance: withLazyChildren(logger),
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,

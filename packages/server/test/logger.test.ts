@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { REDACTED, TesseraLogController, createLogger, fastifyLoggerOptions, loggablePath, serializeRequest, serializeResponse } from '../src/logger.js';
+import { withLazyChildren } from '../src/lazy-logger.js';
 
 /** A pino destination that keeps every line. */
 function capture(): { stream: { write(line: string): void }; lines: () => Record<string, unknown>[]; text: () => string } {
@@ -55,6 +56,65 @@ test('a logged Error with a secret property is censored too', () => {
   log.error(error);
   assert.ok(!out.text().includes('S3cret'));
   assert.ok(out.text().includes('boom'));
+});
+
+test('withLazyChildren: a child becomes a pino child on its first line written, with its bindings and the redaction', () => {
+  const out = capture();
+  const log = createLogger({ level: 'info', destination: out.stream });
+  // Counts the pino children made.
+  const pinoChild = log.child;
+  let made = 0;
+  log.child = function (this: typeof log, ...args: Parameters<typeof log.child>) {
+    made++;
+    return pinoChild.apply(this, args);
+  } as typeof log.child;
+  withLazyChildren(log);
+  const request = log.child({ reqId: 'req-7' });
+  request.debug('below the level');
+  assert.equal(request.isLevelEnabled('debug'), false);
+  assert.equal(made, 0, 'nothing written: no pino child made');
+  request.info({ password: SECRETS.password }, 'first line');
+  request.warn('second line');
+  assert.equal(made, 1, 'one pino child, made once');
+  log.info('from the root');
+  const lines = out.lines();
+  assert.deepEqual(lines.map((l) => [l.msg, l.reqId]), [['first line', 'req-7'], ['second line', 'req-7'], ['from the root', undefined]]);
+  assert.equal(lines[0]!.password, REDACTED);
+  assert.ok(!out.text().includes(SECRETS.password));
+  // Descendants are lazy too, and keep every binding above them.
+  const nested = request.child({ component: 'x' }).child({ step: 2 });
+  assert.equal(made, 2, 'the grandchild is not made until it writes');
+  nested.info('nested');
+  assert.equal(made, 3);
+  assert.deepEqual(out.lines().at(-1), { ...out.lines().at(-1), msg: 'nested', reqId: 'req-7', component: 'x', step: 2 });
+});
+
+test('withLazyChildren in Fastify: requests that write no line make no pino child; one that writes gets its request id', async () => {
+  const out = capture();
+  const log = createLogger({ level: 'warn', destination: out.stream });
+  const pinoChild = log.child;
+  let made = 0;
+  log.child = function (this: typeof log, ...args: Parameters<typeof log.child>) {
+    made++;
+    return pinoChild.apply(this, args);
+  } as typeof log.child;
+  const app = Fastify({ loggerInstance: withLazyChildren(log) });
+  app.get('/quiet', async () => ({ ok: true }));
+  app.get('/loud', async (request) => {
+    request.log.warn('something to say');
+    return { ok: true };
+  });
+  await app.ready();
+  // The first request may make the one child Fastify keeps for its routes' scope.
+  await app.inject({ method: 'GET', url: '/quiet' });
+  const before = made;
+  for (let i = 0; i < 10; i++) assert.equal((await app.inject({ method: 'GET', url: '/quiet' })).statusCode, 200);
+  assert.equal(made, before, 'ten requests below the level: no pino child');
+  await app.inject({ method: 'GET', url: '/loud' });
+  assert.equal(made, before + 1);
+  const line = out.lines().find((l) => l.msg === 'something to say');
+  assert.equal(typeof line?.reqId, 'string');
+  await app.close();
 });
 
 test('the level is honoured; silent logs nothing', () => {
