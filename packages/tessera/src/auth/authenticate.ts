@@ -101,7 +101,7 @@ export async function authenticateAccessToken(ctx: AuthContext, token: string): 
       options.onEvent({ type: 'token_verification', outcome: expired ? 'expired' : 'invalid' });
       return anonymous(expired ? 'expired' : 'invalid', true, 'jwt');
     }
-    ctx.tokenCache.set(token, claims);
+    ctx.tokenCache.admit(token, claims);
   }
   if (ctx.view.isTokenRevoked(claims.sid, claims.jti, claims.sub, claims.iat)) {
     options.onEvent({ type: 'token_verification', outcome: 'revoked' });

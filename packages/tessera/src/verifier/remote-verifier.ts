@@ -121,7 +121,7 @@ export function createRemoteVerifier(input: RemoteVerifierOptions): RemoteVerifi
     // Frozen: the cached object is shared by every later hit.
     if (Array.isArray(claims.aud)) Object.freeze(claims.aud);
     Object.freeze(claims);
-    cache.set(token, claims);
+    cache.admit(token, claims);
     return claims;
   }
 

@@ -71,7 +71,38 @@ describe('VerifiedTokenCache', () => {
   it('can be turned off', () => {
     const cache = new VerifiedTokenCache(0);
     cache.set('t', claims(1000));
+    cache.admit('t', claims(1000));
+    cache.admit('t', claims(1000));
     assert.equal(cache.get('t', 0, 0), undefined);
+  });
+  it('admits a token on its second verification, not its first; other tokens in between do not count for it', () => {
+    const cache = new VerifiedTokenCache(100);
+    cache.admit('a.b.first', claims(1000));
+    assert.equal(cache.get('a.b.first', 500, 0), undefined, 'verified once: not stored');
+    assert.equal(cache.size, 0);
+    for (let i = 0; i < 50; i++) cache.admit(`a.b.once-${i}`, claims(1000));
+    assert.equal(cache.size, 0, 'fifty tokens verified once each: none stored');
+    cache.admit('a.b.first', claims(1000));
+    assert.equal(cache.get('a.b.first', 500, 0)?.exp, 1000, 'verified twice: stored');
+    assert.equal(cache.size, 1);
+  });
+  it('a mark stands for no token: a token whose slot shares the place of a marked one is only marked, and hits need the whole token', () => {
+    const cache = new VerifiedTokenCache(1); // one place for marks: every slot shares it
+    cache.admit('h.p.one', claims(1001));
+    cache.admit('h.p.two', claims(1002)); // another slot: replaces the mark
+    assert.equal(cache.size, 0);
+    cache.admit('h.p.one', claims(1001)); // its mark was overwritten: marked again, not stored
+    assert.equal(cache.get('h.p.one', 500, 0), undefined);
+    cache.admit('h.p.one', claims(1001));
+    assert.equal(cache.get('h.p.one', 500, 0)?.exp, 1001);
+    assert.equal(cache.get('h.p.two', 500, 0), undefined);
+  });
+  it('clear forgets the marks too', () => {
+    const cache = new VerifiedTokenCache(10);
+    cache.admit('t', claims(1000));
+    cache.clear();
+    cache.admit('t', claims(1000));
+    assert.equal(cache.get('t', 500, 0), undefined, 'first verification since the clear: only marked');
   });
 });
 
@@ -79,7 +110,8 @@ describe('speed never buys a weaker check', () => {
   async function cachedToken() {
     const f = await makeTessera();
     const s = await signedIn(f, 'jwt');
-    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated', 'first use verifies and caches');
+    // The first use verifies and marks the token, the second verifies and stores it.
+    for (let i = 0; i < 2; i++) assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated');
     return { f, s, token: s.headers.authorization!.slice('Bearer '.length) };
   }
 
