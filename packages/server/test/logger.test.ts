@@ -58,24 +58,29 @@ test('a logged Error with a secret property is censored too', () => {
   assert.ok(out.text().includes('boom'));
 });
 
-test('withLazyChildren: a child becomes a pino child on its first line written, with its bindings and the redaction', () => {
+/** A logger whose pino children are counted as they are made (by pino's own `child`). */
+function countedLogger(level: 'info' | 'warn') {
   const out = capture();
-  const log = createLogger({ level: 'info', destination: out.stream });
-  // Counts the pino children made.
+  const log = createLogger({ level, destination: out.stream });
   const pinoChild = log.child;
-  let made = 0;
+  let count = 0;
   log.child = function (this: typeof log, ...args: Parameters<typeof log.child>) {
-    made++;
+    count++;
     return pinoChild.apply(this, args);
   } as typeof log.child;
+  return { out, log, made: () => count };
+}
+
+test('withLazyChildren: a child becomes a pino child on its first line written, with its bindings and the redaction', () => {
+  const { out, log, made } = countedLogger('info');
   withLazyChildren(log);
   const request = log.child({ reqId: 'req-7' });
   request.debug('below the level');
   assert.equal(request.isLevelEnabled('debug'), false);
-  assert.equal(made, 0, 'nothing written: no pino child made');
+  assert.equal(made(), 0, 'nothing written: no pino child made');
   request.info({ password: SECRETS.password }, 'first line');
   request.warn('second line');
-  assert.equal(made, 1, 'one pino child, made once');
+  assert.equal(made(), 1, 'one pino child, made once');
   log.info('from the root');
   const lines = out.lines();
   assert.deepEqual(lines.map((l) => [l.msg, l.reqId]), [['first line', 'req-7'], ['second line', 'req-7'], ['from the root', undefined]]);
@@ -83,21 +88,14 @@ test('withLazyChildren: a child becomes a pino child on its first line written, 
   assert.ok(!out.text().includes(SECRETS.password));
   // Descendants are lazy too, and keep every binding above them.
   const nested = request.child({ component: 'x' }).child({ step: 2 });
-  assert.equal(made, 2, 'the grandchild is not made until it writes');
+  assert.equal(made(), 2, 'the grandchild is not made until it writes');
   nested.info('nested');
-  assert.equal(made, 3);
+  assert.equal(made(), 3);
   assert.deepEqual(out.lines().at(-1), { ...out.lines().at(-1), msg: 'nested', reqId: 'req-7', component: 'x', step: 2 });
 });
 
 test('withLazyChildren in Fastify: requests that write no line make no pino child; one that writes gets its request id', async () => {
-  const out = capture();
-  const log = createLogger({ level: 'warn', destination: out.stream });
-  const pinoChild = log.child;
-  let made = 0;
-  log.child = function (this: typeof log, ...args: Parameters<typeof log.child>) {
-    made++;
-    return pinoChild.apply(this, args);
-  } as typeof log.child;
+  const { out, log, made } = countedLogger('warn');
   const app = Fastify({ loggerInstance: withLazyChildren(log) });
   app.get('/quiet', async () => ({ ok: true }));
   app.get('/loud', async (request) => {
@@ -107,11 +105,11 @@ test('withLazyChildren in Fastify: requests that write no line make no pino chil
   await app.ready();
   // The first request may make the one child Fastify keeps for its routes' scope.
   await app.inject({ method: 'GET', url: '/quiet' });
-  const before = made;
+  const before = made();
   for (let i = 0; i < 10; i++) assert.equal((await app.inject({ method: 'GET', url: '/quiet' })).statusCode, 200);
-  assert.equal(made, before, 'ten requests below the level: no pino child');
+  assert.equal(made(), before, 'ten requests below the level: no pino child');
   await app.inject({ method: 'GET', url: '/loud' });
-  assert.equal(made, before + 1);
+  assert.equal(made(), before + 1);
   const line = out.lines().find((l) => l.msg === 'something to say');
   assert.equal(typeof line?.reqId, 'string');
   await app.close();
