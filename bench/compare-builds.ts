@@ -6,7 +6,7 @@ import { freePort, startChild, waitForHttp } from './lib/children.js';
 import type { Child } from './lib/children.js';
 import { runLoad } from './lib/load.js';
 import { median } from './lib/timing.js';
-import { signInBoth } from './http/tessera.js';
+import { SERVER_NODE_FLAGS, signInBoth } from './http/tessera.js';
 
 /**
  * Two builds of `tessera serve` side by side (say, main and a change, or two revisions each
@@ -52,7 +52,7 @@ async function start(cli: string): Promise<Build> {
   const child = startChild({
     name: cli,
     command: process.execPath,
-    args: [cli, 'serve'],
+    args: [...SERVER_NODE_FLAGS, cli, 'serve'],
     env: { PORT: String(port), HOST: '127.0.0.1', TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: 'silent' },
     core: 0,
   });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstJsonLine, pinRunning, startChild } from '../lib/children.js';
 import type { Child } from '../lib/children.js';
-import { cookieHeader, minterFor, signInBoth, startTessera, startTesseraLibrary, writeTokens } from './tessera.js';
+import { SERVER_NODE_FLAGS, cookieHeader, minterFor, signInBoth, startTessera, startTesseraLibrary, writeTokens } from './tessera.js';
 import type { Minter, TesseraServer } from './tessera.js';
 
 /**
@@ -163,7 +163,7 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       const child = startChild({
         name: label,
         command: process.execPath,
-        args: ['--import', 'tsx', join(SERVERS, file), ...args],
+        args: [...SERVER_NODE_FLAGS, '--import', 'tsx', join(SERVERS, file), ...args],
         env: { BENCH_BODY: body, BENCH_REDIS_URL: o.redisUrl ?? '', BENCH_REDIS_PREFIX: o.redisPrefix, ...env },
       });
       children.push(child);

@@ -30,9 +30,19 @@ export interface TesseraServer {
 }
 
 /**
+ * Node.js flags of every server the HTTP benchmarks start, Tessera's and the peers' alike.
+ * Each server idles while the other rows run; after such a spell V8's memory reducer shrank
+ * the heap, and the library's Fastify app then served a seen token at 32–36k req/s instead of
+ * 43–48k for as long as it was measured, round after round (6 rounds of 4 s, 30 s apart; with
+ * this flag 40–48k throughout). A server under steady load never idles for that long, so the
+ * benchmark measures it without the reducer.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
+/**
  * How a server child is started. `node`: the command line that runs Node.js, default
- * `[process.execPath]` (bench/instructions.ts puts valgrind in front of it); `cli`: another
- * build's `cli.js` (`tessera serve` only).
+ * `[process.execPath, ...SERVER_NODE_FLAGS]` (bench/instructions.ts puts valgrind in front of
+ * it); `cli`: another build's `cli.js` (`tessera serve` only).
  */
 export interface StartServerOptions {
   core?: number;
@@ -44,7 +54,7 @@ export interface StartServerOptions {
 }
 
 export function nodeCommand(node: readonly string[] | undefined, args: string[]): { command: string; args: string[] } {
-  const [command = process.execPath, ...before] = node ?? [];
+  const [command = process.execPath, ...before] = node ?? [process.execPath, ...SERVER_NODE_FLAGS];
   return { command, args: [...before, ...args] };
 }
 
