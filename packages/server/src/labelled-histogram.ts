@@ -77,7 +77,7 @@ export class LabelledHistogram<L extends string> {
    */
   observe(labelValues: readonly string[], value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`${this.name}: value is not a finite number: ${value}`);
-    const series = this.#find(labelValues) ?? this.#addSeries(labelValues);
+    const series = this.#seriesOf(labelValues);
     const bounds = this.#bounds;
     let bucket = 0;
     while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
@@ -86,29 +86,14 @@ export class LabelledHistogram<L extends string> {
     series.count++;
   }
 
-  #find(labelValues: readonly string[]): Series | undefined {
+  /** The series of these label values, made on first sight (a Map per level of the tree). */
+  #seriesOf(labelValues: readonly string[]): Series {
     const last = labelValues.length - 1;
-    if (last !== this.#labelNames.length - 1) return undefined;
-    let node: SeriesTree = this.#tree;
-    for (let i = 0; i < last; i++) {
-      const next = node.get(labelValues[i]!);
-      if (next === undefined) return undefined;
-      node = next as SeriesTree;
-    }
-    return node.get(labelValues[last]!) as Series | undefined;
-  }
-
-  #addSeries(labelValues: readonly string[]): Series {
-    if (labelValues.length !== this.#labelNames.length) {
+    if (last !== this.#labelNames.length - 1) {
       throw new TypeError(`${this.name}: expected ${this.#labelNames.length} label values, got ${labelValues.length}`);
     }
-    const labels: Record<string, string> = {};
-    this.#labelNames.forEach((name, i) => {
-      labels[name] = labelValues[i]!;
-    });
-    const series: Series = { labels, counts: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 };
     let node = this.#tree;
-    for (let i = 0; i < labelValues.length - 1; i++) {
+    for (let i = 0; i < last; i++) {
       let next = node.get(labelValues[i]!) as SeriesTree | undefined;
       if (next === undefined) {
         next = new Map();
@@ -116,8 +101,16 @@ export class LabelledHistogram<L extends string> {
       }
       node = next;
     }
-    node.set(labelValues[labelValues.length - 1]!, series);
-    this.#series.push(series);
+    let series = node.get(labelValues[last]!) as Series | undefined;
+    if (series === undefined) {
+      const labels: Record<string, string> = {};
+      this.#labelNames.forEach((name, i) => {
+        labels[name] = labelValues[i]!;
+      });
+      series = { labels, counts: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 };
+      node.set(labelValues[last]!, series);
+      this.#series.push(series);
+    }
     return series;
   }
 
