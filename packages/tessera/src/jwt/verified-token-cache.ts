@@ -91,11 +91,6 @@ export class VerifiedTokenCache {
     return claims;
   }
 
-  /** Stores a verified token, whether or not it was seen before (see {@link VerifiedTokenCache.admit}). */
-  set(token: string, claims: AccessTokenClaims): void {
-    this.#entries.set(slotOf(token), { token, claims });
-  }
-
   /**
    * Offers a token just verified: stored if its slot was marked by an earlier verification,
    * else only marked. A mark is a hash, not a token: two tokens with one mark (or a mark
