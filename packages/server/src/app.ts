@@ -5,7 +5,7 @@ import { createTessera, errorResponse, TesseraError } from 'tessera';
 import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
 import { sendResponse, tesseraFastify } from 'tessera/fastify';
 import type { ServerConfig } from './config.js';
-import { createLogger, TesseraLogController } from './logger.js';
+import { createAccessLogger, createLogger, stdoutDestination, TesseraLogController } from './logger.js';
 import { withLazyChildren } from './lazy-logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
@@ -90,7 +90,8 @@ function registerMethodNotAllowed(app: FastifyInstance, paths: readonly string[]
  * metrics and the web UI. Does not listen; the caller does (or uses `inject`).
  */
 export async function buildServer(config: ServerConfig, deps: ServerDependencies = {}): Promise<TesseraServer> {
-  const logger = createLogger(deps.logStream ? { level: config.logLevel, destination: deps.logStream } : { level: config.logLevel });
+  const logOptions = { level: config.logLevel, destination: deps.logStream ?? stdoutDestination() };
+  const logger = createLogger(logOptions);
   const stores = await openStores(config, (error) => logger.warn({ err: error }, 'store connection error'));
   const metrics = createMetrics();
   const mail = createServerMail(config, stores.store, deps.clock);
@@ -117,8 +118,8 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,
-    // Fastify's own not-found log line would carry the raw URL, query string (tokens) included.
-    logController: new TesseraLogController(),
+    // One access line per request, at a twentieth of the cost of a redacted one (logger.ts).
+    logController: new TesseraLogController(createAccessLogger(logOptions)),
     // The router's own refusals (a badly encoded URL, an over-long parameter) in the spec's shape.
     frameworkErrors: (error, _request, reply) => {
       const code = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'invalid_request';

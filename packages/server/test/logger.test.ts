@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { REDACTED, TesseraLogController, createLogger, fastifyLoggerOptions, loggablePath, serializeRequest, serializeResponse } from '../src/logger.js';
+import { REDACTED, TesseraLogController, createAccessLogger, createLogger, fastifyLoggerOptions, loggablePath, serializeRequest, serializeResponse } from '../src/logger.js';
 import { withLazyChildren } from '../src/lazy-logger.js';
 
 /** A pino destination that keeps every line. */
@@ -181,17 +181,54 @@ test('fastifyLoggerOptions without a stream has none', () => {
   assert.ok(opts.redact.paths.includes('res.headers["set-cookie"]'));
 });
 
-test('TesseraLogController: an unmatched route is logged without its query string', async () => {
+/** Fastify with Tessera's logger and log controller, both writing to `out`. */
+function loggedApp(level: 'info' | 'warn', out: ReturnType<typeof capture>) {
+  const options = { level, destination: out.stream };
+  return Fastify({ loggerInstance: withLazyChildren(createLogger(options)), logController: new TesseraLogController(createAccessLogger(options)) });
+}
+
+test('TesseraLogController: one access line per request, on completion, with no query string, header or body', async () => {
   const out = capture();
-  const app = Fastify({ logger: fastifyLoggerOptions('info', out.stream), logController: new TesseraLogController() });
+  const app = loggedApp('info', out);
+  app.post('/auth/login', async () => ({ ok: true }));
   try {
-    const res = await app.inject({ method: 'GET', url: '/nowhere?access_token=S3cret-404-token' });
-    assert.equal(res.statusCode, 404);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/login?token=S3cret-query-token',
+      headers: { authorization: 'Bearer S3cret-bearer', cookie: 'tessera_session=S3cret-cookie', 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: 'a@example.com', password: 'S3cret-password' }),
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/nowhere?access_token=S3cret-404-token' })).statusCode, 404);
   } finally {
     await app.close();
   }
   const text = out.text();
   assert.ok(!text.includes('S3cret'), `a secret leaked: ${text}`);
-  const line = out.lines().find((l) => l.msg === 'route not found');
-  assert.deepEqual(line?.req, { method: 'GET', url: '/nowhere', remoteAddress: '127.0.0.1' });
+  const lines = out.lines().filter((l) => l.reqId !== undefined);
+  assert.deepEqual(lines.map((l) => [l.msg, l.req, l.res]), [
+    ['request completed', { method: 'POST', url: '/auth/login', remoteAddress: '127.0.0.1' }, { statusCode: 200 }],
+    // An unmatched route: its access line only, not Fastify's "Route GET:/nowhere?… not found".
+    ['request completed', { method: 'GET', url: '/nowhere', remoteAddress: '127.0.0.1' }, { statusCode: 404 }],
+  ]);
+  assert.notEqual(lines[0]!.reqId, lines[1]!.reqId);
+  assert.ok(lines.every((l) => typeof l.responseTime === 'number' && l.level === 30));
+});
+
+test('TesseraLogController: below info no access line; a request that errors is logged through the redacting logger', async () => {
+  const out = capture();
+  const app = loggedApp('warn', out);
+  app.get('/x', async () => ({ ok: true }));
+  await app.ready();
+  assert.equal((await app.inject({ method: 'GET', url: '/x' })).statusCode, 200);
+  assert.equal(out.text(), '');
+  // What Fastify calls when the response stream fails (a client reset mid-response).
+  const request = { id: 'req-9', log: app.log.child({ reqId: 'req-9' }) };
+  const controller = new TesseraLogController(createAccessLogger({ level: 'warn', destination: out.stream }));
+  const failure = Object.assign(new Error('socket hang up'), { token: 'S3cret-on-the-error' });
+  controller.requestCompleted(failure, request as never, { log: request.log, elapsedTime: 3, statusCode: 200 } as never);
+  const line = out.lines().find((l) => l.msg === 'request errored');
+  assert.equal(line?.reqId, 'req-9');
+  assert.ok(!out.text().includes('S3cret'), `a secret leaked: ${out.text()}`);
+  await app.close();
 });
