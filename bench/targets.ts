@@ -64,6 +64,11 @@ export function evaluateTargets(r: BenchResults): TargetLine[] {
   if (seen.status !== 'not measured' && sameBytes !== undefined && Number.isFinite(sameBytes.ratioToBare)) {
     seen.measured += `; bare Fastify exchanging the same bytes with no auth work: ${x(sameBytes.ratioToBare)}`;
   }
+  // The row itself runs at the server's default log level, one access line per request.
+  const quiet = scenario(r, 'tessera-jwt-seen-quiet');
+  if (seen.status !== 'not measured' && quiet !== undefined && Number.isFinite(quiet.ratioToBare)) {
+    seen.measured += `; \`tessera serve\` logging warnings only (no access line): ${x(quiet.ratioToBare)}`;
+  }
   lines.push(seen);
   const fresh = scenario(r, 'tessera-jwt-fresh');
   const floor = scenario(r, 'floor-eddsa');

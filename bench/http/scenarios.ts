@@ -120,18 +120,22 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
   // reducer left the server ~30 % slower per seen-token request for the rest of the run
   // (measured; gone with --no-memory-reducer).
   const freshServer = await startTessera({ core: o.core });
+  // The seen-token row once more on a server logging warnings only: what the access line
+  // (one per request at the default level, info) costs.
+  const quiet = await startTessera({ core: o.core, env: { TESSERA_LOG_LEVEL: 'warn' } });
   // Tessera as a library in a plain Fastify app, like the peers (no `tessera serve` extras),
   // with its own server for never-seen tokens too. Started once the body size is known.
   const library: TesseraServer[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(children.map((c) => c.stop()));
-    await Promise.all([tessera.stop(), cached.stop(), freshServer.stop(), ...library.map((l) => l.stop())]);
+    await Promise.all([tessera.stop(), cached.stop(), freshServer.stop(), quiet.stop(), ...library.map((l) => l.stop())]);
   };
   try {
     const signedIn = await signInBoth(tessera.url);
     const body = await (await fetch(`${tessera.url}/auth/me`, { headers: { cookie: signedIn.sessionCookie } })).text();
     const minter: Minter = minterFor(tessera, signedIn.accessToken);
     const freshMinter: Minter = minterFor(freshServer, (await signInBoth(freshServer.url)).accessToken);
+    const quietMinter: Minter = minterFor(quiet, (await signInBoth(quiet.url)).accessToken);
     const [lib, libFresh] = await Promise.all([0, 1].map(() => startTesseraLibrary({ core: o.core, env: { BENCH_BODY: body } })));
     library.push(lib!, libFresh!);
     const libSignedIn = await signInBoth(lib!.url);
@@ -139,6 +143,7 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     const libFreshMinter: Minter = minterFor(libFresh!, (await signInBoth(libFresh!.url)).accessToken);
     let seen = '';
     let libSeen = '';
+    let quietSeen = '';
     // Never-seen tokens, one batch per server that verifies them (the floor hook checks with
     // the serve server's key, so it shares that batch).
     const serveFresh: NeverSeenBatch = { minter: freshMinter, file: '', first: '' };
@@ -147,6 +152,7 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     const mint = (): void => {
       [seen] = minter.mint(1) as [string];
       [libSeen] = libMinter.mint(1) as [string];
+      [quietSeen] = quietMinter.mint(1) as [string];
       for (const batch of [serveFresh, libraryFresh]) {
         const tokens = batch.minter.mint(o.tokenCount);
         batch.first = tokens[0]!;
@@ -200,12 +206,13 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', group: 'tessera', url: me, headers: { cookie: signedIn.sessionCookie }, credentialBytes: 0 },
       { id: 'tessera-session-cached', label: 'Tessera, session cookie (SQLite, TESSERA_SESSION_CACHE=1)', group: 'tessera', url: `${cached.url}/auth/me`, headers: { cookie: cachedCookie }, credentialBytes: 0 },
       { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', group: 'tessera', url: me, headers: { authorization: `Bearer ${seen}` }, credentialBytes: 0 },
+      { id: 'tessera-jwt-seen-quiet', label: 'Tessera, EdDSA token seen before, TESSERA_LOG_LEVEL=warn (no access line)', group: 'tessera', url: `${quiet.url}/auth/me`, headers: { authorization: `Bearer ${quietSeen}` }, credentialBytes: 0 },
       { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: `${freshServer.url}/auth/me`, headers: {}, tokensFile: serveFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${serveFresh.first}` }) },
       ...libraryScenarios(lib!.url, libSignedIn.sessionCookie, libSeen),
       { id: 'library-jwt-fresh', label: 'Tessera library in Fastify: /auth/me, EdDSA token never seen', group: 'tessera', url: `${libFresh!.url}/auth/me`, headers: {}, tokensFile: libraryFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${libraryFresh.first}` }) },
     ];
     const neverSeenOf = new Map<string, NeverSeenBatch>([['tessera-jwt-fresh', serveFresh], ['floor-eddsa', serveFresh], ['library-jwt-fresh', libraryFresh]]);
-    const seenOf = new Map<string, () => string>([['tessera-jwt-seen', () => seen], ['library-jwt-seen', () => libSeen], ['library-guard-jwt-seen', () => libSeen]]);
+    const seenOf = new Map<string, () => string>([['tessera-jwt-seen', () => seen], ['tessera-jwt-seen-quiet', () => quietSeen], ['library-jwt-seen', () => libSeen], ['library-guard-jwt-seen', () => libSeen]]);
     for (const s of tesseraScenarios) {
       if (s.credentialBytes === 0) s.credentialBytes = headerBytes(s.headers);
       await precheck(s, neverSeenOf.get(s.id)?.first);

@@ -14,7 +14,9 @@ import { tempDir } from '../micro/stores.js';
 
 /**
  * The real Tessera server (`node packages/server/dist/cli.js serve`) as a child process, with a
- * temp data dir and silent logs; a user signed in over HTTP in both modes; and access tokens
+ * temp data dir and its default log level (one access line per request, written to a file in
+ * the data dir as a deployment writes to its log collector; `env` may set another
+ * TESSERA_LOG_LEVEL); a user signed in over HTTP in both modes; and access tokens
  * minted in-process with the server's own signing key (read from its SQLite file), so that a
  * load generator can send a token the server has never seen on every request.
  */
@@ -66,8 +68,9 @@ export async function startTessera(options: StartServerOptions & { dataDir?: str
   const child = startChild({
     name: 'tessera serve',
     ...nodeCommand(options.node, [options.cli ?? CLI, 'serve']),
-    env: { PORT: String(port), HOST: '127.0.0.1', TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: 'silent', ...options.env },
+    env: { PORT: String(port), HOST: '127.0.0.1', TESSERA_DATA_DIR: dataDir, ...options.env },
     core: options.core,
+    stdoutFile: join(dataDir, `stdout-${port}.log`),
   });
   const stop = async (): Promise<void> => {
     await child.stop();

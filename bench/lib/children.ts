@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -93,12 +94,24 @@ export interface StartOptions {
   args: string[];
   env?: Record<string, string | undefined>;
   core?: number;
+  /**
+   * A file that receives the child's stdout (appended), in place of collecting it: a server
+   * that logs every request writes far more than a string should hold.
+   */
+  stdoutFile?: string;
 }
 
-/** Starts a child; its stdout is collected, its stderr tail kept for error messages. */
+/** Starts a child; its stdout is collected (or written to `stdoutFile`), its stderr tail kept for error messages. */
 export function startChild(options: StartOptions): Child {
   const [command, args] = pinned(options.core, options.command, options.args);
-  const proc = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'a');
+  let proc: ChildProcess;
+  try {
+    proc = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
+  }
   if (proc.pid === undefined) throw new Error(`${options.name}: could not start ${command}.`);
   const pid = proc.pid;
   live.set(pid, proc);
