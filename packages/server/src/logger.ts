@@ -134,8 +134,11 @@ export interface CreateLoggerOptions {
 
 /** A pino logger with Tessera's redaction and serializers. */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const opts: LoggerOptions = { level: options.level, redact, serializers };
-  return options.destination === undefined ? pino(opts) : pino(opts, options.destination);
+  return pinoOn({ level: options.level, redact, serializers }, options.destination);
+}
+
+function pinoOn(opts: LoggerOptions, destination: DestinationStream | undefined): Logger {
+  return destination === undefined ? pino(opts) : pino(opts, destination);
 }
 
 /**
@@ -155,8 +158,7 @@ export function stdoutDestination(): DestinationStream {
  * without query string, remote address, status, duration, request id).
  */
 export function createAccessLogger(options: CreateLoggerOptions): Logger {
-  const opts: LoggerOptions = { level: options.level };
-  return options.destination === undefined ? pino(opts) : pino(opts, options.destination);
+  return pinoOn({ level: options.level }, options.destination);
 }
 
 /** The options object for Fastify's `logger` setting. */
