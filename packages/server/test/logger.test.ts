@@ -144,6 +144,16 @@ test('serializers: method, path without query string, remote address; status onl
   assert.ok(!out.text().includes('S3cret'));
 });
 
+/** POST /auth/login with a secret in the query string, the Authorization and Cookie headers and the body. */
+function postLoginWithSecrets(app: ReturnType<typeof Fastify>) {
+  return app.inject({
+    method: 'POST',
+    url: '/auth/login?token=S3cret-query-token&x=1',
+    headers: { authorization: 'Bearer S3cret-bearer', cookie: 'tessera_session=S3cret-cookie', 'content-type': 'application/json' },
+    payload: JSON.stringify({ email: 'a@example.com', password: 'S3cret-password' }),
+  });
+}
+
 test('Fastify with fastifyLoggerOptions: no query string, header, cookie or body secret in its logs', async () => {
   const out = capture();
   const app = Fastify({ logger: fastifyLoggerOptions('info', out.stream) });
@@ -153,13 +163,7 @@ test('Fastify with fastifyLoggerOptions: no query string, header, cookie or body
     return { ok: true };
   });
   try {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/auth/login?token=S3cret-query-token&x=1',
-      headers: { authorization: 'Bearer S3cret-bearer', cookie: 'tessera_session=S3cret-cookie', 'content-type': 'application/json' },
-      payload: JSON.stringify({ email: 'a@example.com', password: 'S3cret-password' }),
-    });
-    assert.equal(res.statusCode, 200);
+    assert.equal((await postLoginWithSecrets(app)).statusCode, 200);
   } finally {
     await app.close();
   }
@@ -192,13 +196,7 @@ test('TesseraLogController: one access line per request, on completion, with no 
   const app = loggedApp('info', out);
   app.post('/auth/login', async () => ({ ok: true }));
   try {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/auth/login?token=S3cret-query-token',
-      headers: { authorization: 'Bearer S3cret-bearer', cookie: 'tessera_session=S3cret-cookie', 'content-type': 'application/json' },
-      payload: JSON.stringify({ email: 'a@example.com', password: 'S3cret-password' }),
-    });
-    assert.equal(res.statusCode, 200);
+    assert.equal((await postLoginWithSecrets(app)).statusCode, 200);
     assert.equal((await app.inject({ method: 'GET', url: '/nowhere?access_token=S3cret-404-token' })).statusCode, 404);
   } finally {
     await app.close();
