@@ -14,7 +14,8 @@ on a temporary SQLite database (never the configured store), signs in once in ea
 loads GET /auth/me with autocannon, first with the session cookie, then with the bearer access
 token, each after an unmeasured warm-up. Prints, per mode: requests per second, p50 and p99 latency, and the bytes of the
 credential header carried by every request. TESSERA_JWT_ALG and the other tuning variables
-apply; the store, address, mail and key variables are ignored.
+apply; the store, address, mail and key variables are ignored, and the server logs nothing
+(the access line of TESSERA_LOG_LEVEL=info would cost both modes alike).
 
   --duration S         seconds of load per mode (default 5, 1 to 600)
   --warmup S           seconds of unmeasured load before each mode (default 1, 0 to 60)
