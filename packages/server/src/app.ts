@@ -118,8 +118,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,
-    // One access line per request, at a twentieth of the cost of a redacted one (logger.ts).
-    logController: new TesseraLogController(createAccessLogger(logOptions)),
+    // One access line per request, at a twentieth of the cost of a redacted one (logger.ts);
+    // none with TESSERA_ACCESS_LOG=false.
+    logController: new TesseraLogController(createAccessLogger(config.accessLog ? logOptions : { ...logOptions, level: 'silent' })),
     // The router's own refusals (a badly encoded URL, an over-long parameter) in the spec's shape.
     frameworkErrors: (error, _request, reply) => {
       const code = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'invalid_request';

@@ -82,6 +82,8 @@ export interface ServerConfig extends AccountConfig {
   readonly passwordMinLength: number;
   /** Log level (`TESSERA_LOG_LEVEL`). */
   readonly logLevel: LogLevel;
+  /** One line per request, at `info`, when it completes (`TESSERA_ACCESS_LOG`). */
+  readonly accessLog: boolean;
 }
 
 /** Defaults of every setting. `issuer` and `audience` are derived, hence undefined here. */
@@ -110,6 +112,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   loginMaxFailures: 10,
   passwordMinLength: 15,
   logLevel: 'info',
+  accessLog: true,
   ...ACCOUNT_CONFIG_DEFAULTS,
 } as const satisfies { readonly [K in keyof ServerConfig]: ServerConfig[K] | undefined });
 
@@ -177,6 +180,7 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_PASSWORD_MIN_LENGTH', flag: undefined, default: String(CONFIG_DEFAULTS.passwordMinLength), description: 'Minimum password length in characters: 8 to 64 (NIST SP 800-63B-4 asks 15 for single-factor sign-in).' },
   ...ACCOUNT_CONFIG_ROWS,
   { env: 'TESSERA_LOG_LEVEL', flag: undefined, default: CONFIG_DEFAULTS.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
+  { env: 'TESSERA_ACCESS_LOG', flag: undefined, default: String(CONFIG_DEFAULTS.accessLog), description: '`true` or `false`. When true, and the level is `info` or below, every request is logged once when it completes (method, path without query string, remote address, status, duration, request id). `false` keeps the other lines of the level: the access line is the dearest part of a request answered from memory (README, Logs).' },
 ];
 
 /**
@@ -485,6 +489,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   const levelRaw = get('TESSERA_LOG_LEVEL');
   const logLevel: LogLevel = levelRaw === undefined ? d.logLevel : oneOf(levelRaw, LOG_LEVELS);
+  const accessLog = bool(get('TESSERA_ACCESS_LOG'), d.accessLog);
 
   return Object.freeze({
     port,
@@ -511,6 +516,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     loginMaxFailures,
     passwordMinLength,
     logLevel,
+    accessLog,
     ...account,
   });
 }

@@ -22,9 +22,11 @@ const ACCOUNT_VARIABLES = [
   'TESSERA_SMTP_URL', 'TESSERA_MAIL_FROM', 'TESSERA_REQUIRE_VERIFIED_EMAIL', 'TESSERA_PASSWORD_RESET_TTL',
   'TESSERA_EMAIL_VERIFICATION_TTL', 'TESSERA_ADMIN_KEYS', 'TESSERA_DEV_OUTBOX_HTTP',
 ];
+/** Whether requests get an access line, listed after TESSERA_LOG_LEVEL. */
+const LOG_VARIABLES = ['TESSERA_ACCESS_LOG'];
 const DOCUMENTED_VARIABLES = [
   ...SPEC_VARIABLES.slice(0, 5), ...EXTRA_VARIABLES, ...SPEC_VARIABLES.slice(5, 13), ...CACHE_VARIABLES,
-  ...SPEC_VARIABLES.slice(13, -1), ...ACCOUNT_VARIABLES, ...SPEC_VARIABLES.slice(-1),
+  ...SPEC_VARIABLES.slice(13, -1), ...ACCOUNT_VARIABLES, ...SPEC_VARIABLES.slice(-1), ...LOG_VARIABLES,
 ];
 
 const KEY_A = 'a'.repeat(43);
@@ -71,6 +73,7 @@ test('defaults: the spec table, frozen, with units in the names', () => {
     loginMaxFailures: 10,
     passwordMinLength: 15,
     logLevel: 'info',
+    accessLog: true,
     smtpUrl: undefined,
     mailFrom: 'Tessera <no-reply@127.0.0.1>',
     requireVerifiedEmail: false,
@@ -277,6 +280,13 @@ test('TESSERA_LOG_LEVEL: a pino level or silent', () => {
   }
   const e = refused([], { TESSERA_LOG_LEVEL: 'verbose' }, 'TESSERA_LOG_LEVEL');
   assert.match(e.message, /fatal, error, warn, info, debug, trace, silent/);
+});
+
+test('TESSERA_ACCESS_LOG: true (the default) or false', () => {
+  assert.equal(loadConfig([], {}).accessLog, true);
+  assert.equal(loadConfig([], { TESSERA_ACCESS_LOG: 'true' }).accessLog, true);
+  assert.equal(loadConfig([], { TESSERA_ACCESS_LOG: 'false' }).accessLog, false);
+  for (const bad of ['off', '0', 'no', 'TRUE ']) refused([], { TESSERA_ACCESS_LOG: bad }, 'TESSERA_ACCESS_LOG');
 });
 
 test('TESSERA_TRUSTED_ORIGINS: http(s) origins only, normalised and deduplicated', () => {
