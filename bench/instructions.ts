@@ -174,8 +174,8 @@ async function tesseraReference(): Promise<Reference> {
 }
 const tesseraBody = async (): Promise<string> => (await tesseraReference()).body;
 
-async function tesseraRow(kind: 'serve' | 'library', credential: 'session' | 'jwt', path: string): Promise<Target> {
-  const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody() } : {});
+async function tesseraRow(kind: 'serve' | 'library', credential: 'session' | 'jwt', path: string, env: Record<string, string> = {}): Promise<Target> {
+  const server = await startCounted(kind, kind === 'library' ? { BENCH_BODY: await tesseraBody(), ...env } : env);
   const who = await signInBoth(server.url);
   const headers: Record<string, string> = credential === 'session' ? { cookie: who.sessionCookie } : { authorization: `Bearer ${who.accessToken}` };
   return { server, path, headers, hashWorkersGoneAt: afterHashWorkers() };
@@ -230,6 +230,7 @@ const ROWS: Row[] = [
   } },
   { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', setup: () => tesseraRow('serve', 'session', '/auth/me') },
   { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', setup: () => tesseraRow('serve', 'jwt', '/auth/me') },
+  { id: 'tessera-jwt-seen-quiet', label: 'Tessera, EdDSA token seen before, TESSERA_ACCESS_LOG=false', setup: () => tesseraRow('serve', 'jwt', '/auth/me', { TESSERA_ACCESS_LOG: 'false' }) },
   { id: 'library-session', label: 'Tessera library: /auth/me, session cookie', setup: () => tesseraRow('library', 'session', '/auth/me') },
   { id: 'library-guard-session', label: 'Tessera library: requireAuth + constant body, session cookie', setup: () => tesseraRow('library', 'session', '/app/me') },
   { id: 'library-jwt-seen', label: 'Tessera library: /auth/me, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/auth/me') },
