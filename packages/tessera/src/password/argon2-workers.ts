@@ -46,10 +46,10 @@ parentPort.on('message', (job) => {
 
 const ARGON2_PATH = createRequire(import.meta.url).resolve('@node-rs/argon2');
 
-/** Options of {@link Argon2Workers}. */
 /** How long an idle hashing worker lives before it exits, by default, in milliseconds. */
 export const ARGON2_WORKER_IDLE_MS = 10_000;
 
+/** Options of {@link Argon2Workers}. */
 export interface Argon2WorkersOptions {
   /** Workers at most (the hasher's concurrency: one job per worker at a time). */
   size: number;
