@@ -64,10 +64,10 @@ export function evaluateTargets(r: BenchResults): TargetLine[] {
   if (seen.status !== 'not measured' && sameBytes !== undefined && Number.isFinite(sameBytes.ratioToBare)) {
     seen.measured += `; bare Fastify exchanging the same bytes with no auth work: ${x(sameBytes.ratioToBare)}`;
   }
-  // The row itself runs at the server's default log level, one access line per request.
+  // The row itself runs at the server's default, one access line per request.
   const quiet = scenario(r, 'tessera-jwt-seen-quiet');
   if (seen.status !== 'not measured' && quiet !== undefined && Number.isFinite(quiet.ratioToBare)) {
-    seen.measured += `; \`tessera serve\` logging warnings only (no access line): ${x(quiet.ratioToBare)}`;
+    seen.measured += `; \`tessera serve\` with TESSERA_ACCESS_LOG=false: ${x(quiet.ratioToBare)}`;
   }
   lines.push(seen);
   const fresh = scenario(r, 'tessera-jwt-fresh');
@@ -78,8 +78,11 @@ export function evaluateTargets(r: BenchResults): TargetLine[] {
     lines.push(line(freshTarget, freshWhy, null));
   } else if (fresh && floor && fresh.rounds.length > 0 && floor.rounds.length > 0) {
     const ratio = pairedRatio(fresh, floor);
-    const library = scenario(r, 'library-jwt-fresh');
-    const context = library && library.rounds.length > 0 ? `; the library's /auth/me in a plain Fastify app: ${x(pairedRatio(library, floor))}` : '';
+    const beside = (id: string, what: string): string => {
+      const row = scenario(r, id);
+      return row && row.rounds.length > 0 ? `; ${what}: ${x(pairedRatio(row, floor))}` : '';
+    };
+    const context = beside('tessera-jwt-fresh-quiet', '`tessera serve` with TESSERA_ACCESS_LOG=false') + beside('library-jwt-fresh', "the library's /auth/me in a plain Fastify app");
     lines.push(line(freshTarget, `${x(ratio)} the floor hook (${fresh.rps.toFixed(0)} vs ${floor.rps.toFixed(0)} req/s)${context}`, ratio >= 0.95));
   } else {
     lines.push(line(freshTarget, floor?.error ?? fresh?.error ?? 'HTTP benchmarks not run', null));

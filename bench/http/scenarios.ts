@@ -120,15 +120,16 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
   // reducer left the server ~30 % slower per seen-token request for the rest of the run
   // (measured; gone with --no-memory-reducer).
   const freshServer = await startTessera({ core: o.core });
-  // The seen-token row once more on a server logging warnings only: what the access line
-  // (one per request at the default level, info) costs.
-  const quiet = await startTessera({ core: o.core, env: { TESSERA_LOG_LEVEL: 'warn' } });
+  // The seen-token and never-seen rows once more on servers without the access line
+  // (TESSERA_ACCESS_LOG=false): what the line, one per request by default, costs.
+  const quiet = await startTessera({ core: o.core, env: { TESSERA_ACCESS_LOG: 'false' } });
+  const freshQuiet = await startTessera({ core: o.core, env: { TESSERA_ACCESS_LOG: 'false' } });
   // Tessera as a library in a plain Fastify app, like the peers (no `tessera serve` extras),
   // with its own server for never-seen tokens too. Started once the body size is known.
   const library: TesseraServer[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(children.map((c) => c.stop()));
-    await Promise.all([tessera.stop(), cached.stop(), freshServer.stop(), quiet.stop(), ...library.map((l) => l.stop())]);
+    await Promise.all([tessera.stop(), cached.stop(), freshServer.stop(), quiet.stop(), freshQuiet.stop(), ...library.map((l) => l.stop())]);
   };
   try {
     const signedIn = await signInBoth(tessera.url);
@@ -136,6 +137,7 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     const minter: Minter = minterFor(tessera, signedIn.accessToken);
     const freshMinter: Minter = minterFor(freshServer, (await signInBoth(freshServer.url)).accessToken);
     const quietMinter: Minter = minterFor(quiet, (await signInBoth(quiet.url)).accessToken);
+    const freshQuietMinter: Minter = minterFor(freshQuiet, (await signInBoth(freshQuiet.url)).accessToken);
     const [lib, libFresh] = await Promise.all([0, 1].map(() => startTesseraLibrary({ core: o.core, env: { BENCH_BODY: body } })));
     library.push(lib!, libFresh!);
     const libSignedIn = await signInBoth(lib!.url);
@@ -148,12 +150,13 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     // the serve server's key, so it shares that batch).
     const serveFresh: NeverSeenBatch = { minter: freshMinter, file: '', first: '' };
     const libraryFresh: NeverSeenBatch = { minter: libFreshMinter, file: '', first: '' };
+    const quietFresh: NeverSeenBatch = { minter: freshQuietMinter, file: '', first: '' };
     let mintedAt = 0;
     const mint = (): void => {
       [seen] = minter.mint(1) as [string];
       [libSeen] = libMinter.mint(1) as [string];
       [quietSeen] = quietMinter.mint(1) as [string];
-      for (const batch of [serveFresh, libraryFresh]) {
+      for (const batch of [serveFresh, libraryFresh, quietFresh]) {
         const tokens = batch.minter.mint(o.tokenCount);
         batch.first = tokens[0]!;
         batch.file = writeTokens(o.workDir, tokens);
@@ -206,12 +209,13 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
       { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', group: 'tessera', url: me, headers: { cookie: signedIn.sessionCookie }, credentialBytes: 0 },
       { id: 'tessera-session-cached', label: 'Tessera, session cookie (SQLite, TESSERA_SESSION_CACHE=1)', group: 'tessera', url: `${cached.url}/auth/me`, headers: { cookie: cachedCookie }, credentialBytes: 0 },
       { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', group: 'tessera', url: me, headers: { authorization: `Bearer ${seen}` }, credentialBytes: 0 },
-      { id: 'tessera-jwt-seen-quiet', label: 'Tessera, EdDSA token seen before, TESSERA_LOG_LEVEL=warn (no access line)', group: 'tessera', url: `${quiet.url}/auth/me`, headers: { authorization: `Bearer ${quietSeen}` }, credentialBytes: 0 },
+      { id: 'tessera-jwt-seen-quiet', label: 'Tessera, EdDSA token seen before, TESSERA_ACCESS_LOG=false', group: 'tessera', url: `${quiet.url}/auth/me`, headers: { authorization: `Bearer ${quietSeen}` }, credentialBytes: 0 },
       { id: 'tessera-jwt-fresh', label: 'Tessera, EdDSA token never seen', group: 'tessera', url: `${freshServer.url}/auth/me`, headers: {}, tokensFile: serveFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${serveFresh.first}` }) },
+      { id: 'tessera-jwt-fresh-quiet', label: 'Tessera, EdDSA token never seen, TESSERA_ACCESS_LOG=false', group: 'tessera', url: `${freshQuiet.url}/auth/me`, headers: {}, tokensFile: quietFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${quietFresh.first}` }) },
       ...libraryScenarios(lib!.url, libSignedIn.sessionCookie, libSeen),
       { id: 'library-jwt-fresh', label: 'Tessera library in Fastify: /auth/me, EdDSA token never seen', group: 'tessera', url: `${libFresh!.url}/auth/me`, headers: {}, tokensFile: libraryFresh.file, credentialBytes: headerBytes({ authorization: `Bearer ${libraryFresh.first}` }) },
     ];
-    const neverSeenOf = new Map<string, NeverSeenBatch>([['tessera-jwt-fresh', serveFresh], ['floor-eddsa', serveFresh], ['library-jwt-fresh', libraryFresh]]);
+    const neverSeenOf = new Map<string, NeverSeenBatch>([['tessera-jwt-fresh', serveFresh], ['tessera-jwt-fresh-quiet', quietFresh], ['floor-eddsa', serveFresh], ['library-jwt-fresh', libraryFresh]]);
     const seenOf = new Map<string, () => string>([['tessera-jwt-seen', () => seen], ['tessera-jwt-seen-quiet', () => quietSeen], ['library-jwt-seen', () => libSeen], ['library-guard-jwt-seen', () => libSeen]]);
     for (const s of tesseraScenarios) {
       if (s.credentialBytes === 0) s.credentialBytes = headerBytes(s.headers);
