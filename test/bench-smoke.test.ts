@@ -20,6 +20,7 @@ after(() => rmSync(out, { recursive: true, force: true }));
 /** The rows every run has; the Redis-backed ones only where Redis answers (CI has it). */
 const EXPECTED_ROWS = [
   'bare', 'tessera-session', 'tessera-session-cached', 'tessera-jwt-seen', 'tessera-jwt-fresh',
+  'tessera-jwt-seen-quiet', 'tessera-jwt-fresh-quiet',
   'library-session', 'library-guard-session', 'library-jwt-seen', 'library-guard-jwt-seen', 'library-jwt-fresh',
   'floor-eddsa', 'sqlite-hook', 'fastify-jwt-eddsa', 'fastify-session',
   'redis-hook', 'express-session-redis', 'tessera-session-redis', 'tessera-session-redis-cached',
