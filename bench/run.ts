@@ -18,7 +18,7 @@ import { runLoginBenchmarks } from './http/logins.js';
 import { runRounds } from './http/rounds.js';
 import { setupScenarios } from './http/scenarios.js';
 import type { Scenario } from './http/scenarios.js';
-import { setupTesseraRedis } from './http/tessera-redis.js';
+import { setupLibraryRedis, setupTesseraRedis } from './http/tessera-redis.js';
 import { logout } from './http/tessera.js';
 import { writeReport } from './report.js';
 
@@ -131,16 +131,17 @@ if (args.only !== 'micro') {
       log('HTTP, Redis × 3 instances…');
       const cluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null);
       const cachedCluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null, 1);
+      const libraryRedis = await setupLibraryRedis(serverCore, redis ? REDIS_URL : null, set.body);
       try {
         const bare = set.scenarios.filter((s) => s.id === 'bare');
-        const redisRows = [cluster.scenario, cachedCluster.scenario];
+        const redisRows = [cluster.scenario, cachedCluster.scenario, libraryRedis.scenario];
         reportBroken(redisRows);
         // No re-minting between these rounds: the Redis rows send cookies, not tokens.
         const phase = await runRounds([...bare, ...redisRows], { ...args, loadCore }, () => {}, log);
         http.scenarios.push(...phase.filter((s) => s.id !== 'bare'));
         http.redisPhaseBare = phase.find((s) => s.id === 'bare') ?? null;
       } finally {
-        await Promise.all([cluster.stop(), cachedCluster.stop()]);
+        await Promise.all([cluster.stop(), cachedCluster.stop(), libraryRedis.stop()]);
       }
     } finally {
       await set.stopAll();

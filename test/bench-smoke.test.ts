@@ -23,7 +23,7 @@ const EXPECTED_ROWS = [
   'tessera-jwt-seen-quiet', 'tessera-jwt-fresh-quiet',
   'library-session', 'library-guard-session', 'library-jwt-seen', 'library-guard-jwt-seen', 'library-jwt-fresh',
   'floor-eddsa', 'sqlite-hook', 'fastify-jwt-eddsa', 'fastify-session',
-  'redis-hook', 'express-session-redis', 'tessera-session-redis', 'tessera-session-redis-cached',
+  'redis-hook', 'express-session-redis', 'tessera-session-redis', 'tessera-session-redis-cached', 'library-session-redis',
 ];
 
 function runSmoke(): Promise<{ code: number | null; output: string }> {

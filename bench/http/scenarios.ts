@@ -34,6 +34,8 @@ export interface ScenarioSet {
   beforeRound(): void;
   /** The Tessera server and its JWT sign-in, for the revocation check at the end. */
   tessera: TesseraServer;
+  /** The body of Tessera's `GET /auth/me` (the peers answer one of its size). */
+  body: string;
   seenToken(): string;
   stopAll(): Promise<void>;
 }
@@ -233,6 +235,7 @@ export async function setupScenarios(o: ScenarioOptions): Promise<ScenarioSet> {
     return {
       scenarios,
       tessera,
+      body,
       seenToken: () => seen,
       beforeRound() {
         if (Date.now() - mintedAt < TOKEN_REFRESH_MS) return;

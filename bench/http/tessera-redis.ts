@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { RUN_PREFIX, deleteRedisKeys, tempDir } from '../micro/stores.js';
 import type { Scenario } from './scenarios.js';
-import { signInBoth, startTessera } from './tessera.js';
+import { signInBoth, startTessera, startTesseraLibrary } from './tessera.js';
 import type { TesseraServer } from './tessera.js';
 
 /**
@@ -48,15 +48,7 @@ export async function setupTesseraRedis(core: number | undefined, redisUrl: stri
     await Promise.all(servers.map((s) => s.stop()));
     rmSync(dataDir, { recursive: true, force: true });
     if (!started) return;
-    const client = new Redis(env.TESSERA_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await deleteRedisKeys(client, prefix);
-      await deleteRedisKeys(client, 'tessera:'); // the server's default prefix, had it ignored ours
-    } finally {
-      client.disconnect();
-    }
+    await deleteKeys(env.TESSERA_REDIS_URL, [prefix, 'tessera:']); // and the server's default prefix, had it ignored ours
   };
   try {
     // The instance under test is pinned to the server core; the two others idle unpinned.
@@ -72,5 +64,53 @@ export async function setupTesseraRedis(core: number | undefined, redisUrl: stri
     const message = error instanceof Error ? error.message : String(error);
     const refused = /not supported|did not become ready/.test(message);
     return { scenario: { ...scenario, [refused ? 'skipped' : 'error']: `blocked: ${message.replace(/\s+/g, ' ').slice(0, 240)}` }, stop: async () => {} };
+  }
+}
+
+/**
+ * The library in a plain Fastify app (servers/tessera-fastify.ts) with its session records in
+ * Redis in front of its SQLite file: `GET /auth/me` with a session cookie, one instance (the
+ * request path is the same on each of three). Shown beside the Redis × 3 target, as the
+ * library rows are beside the SQLite one: the two reads per request without `tessera serve`'s
+ * extras and access line. Keys under this run's prefix, in the same logical database.
+ */
+export async function setupLibraryRedis(core: number | undefined, redisUrl: string | null, body: string): Promise<RedisCluster> {
+  const scenario: Scenario = {
+    id: 'library-session-redis',
+    label: 'Tessera library in Fastify: /auth/me, session cookie (Redis)',
+    group: 'tessera',
+    url: '',
+    headers: {},
+    credentialBytes: 0,
+  };
+  if (redisUrl === null) return { scenario: { ...scenario, skipped: 'Redis is not reachable' }, stop: async () => {} };
+  const url = `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`;
+  const prefix = `${RUN_PREFIX}library:`;
+  const server = await startTesseraLibrary({ core, env: { BENCH_BODY: body, BENCH_REDIS_URL: url, BENCH_REDIS_PREFIX: prefix } });
+  const stop = async (): Promise<void> => {
+    await server.stop();
+    await deleteKeys(url, [prefix]);
+  };
+  try {
+    const headers = { cookie: (await signInBoth(server.url)).sessionCookie };
+    const me = `${server.url}/auth/me`;
+    const response = await fetch(me, { headers });
+    if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}`);
+    return { scenario: { ...scenario, url: me, headers, credentialBytes: Buffer.byteLength(`cookie: ${headers.cookie}\r\n`) }, stop };
+  } catch (error) {
+    await stop();
+    return { scenario: { ...scenario, error: error instanceof Error ? error.message : String(error) }, stop: async () => {} };
+  }
+}
+
+/** Deletes the keys under each prefix in the database of `url` (never a flush). */
+async function deleteKeys(url: string, prefixes: readonly string[]): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    for (const prefix of prefixes) await deleteRedisKeys(client, prefix);
+  } finally {
+    client.disconnect();
   }
 }

@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import Fastify from 'fastify';
 import { createTessera } from 'tessera';
 import { tesseraFastify } from 'tessera/fastify';
+import { createRedisClient, createRedisStore } from 'tessera/redis';
 import { createSqliteStore, openSqliteDatabase } from 'tessera/sqlite';
 import { BODY, listenFastify, required } from './common.js';
 
@@ -9,9 +11,15 @@ import { BODY, listenFastify, required } from './common.js';
 // `app.requireAuth` guarding a route of the application that answers the peers' constant
 // body (/app/me), the like-for-like of a peer's hook. No `tessera serve` extras: no metrics,
 // security headers, request logger or timeouts. SQLite file in BENCH_DATA_DIR (tessera.db,
-// where the harness reads the signing key to mint never-seen tokens).
+// where the harness reads the signing key to mint never-seen tokens). With BENCH_REDIS_URL,
+// session records go to Redis (keys under BENCH_REDIS_PREFIX) in front of that SQLite file,
+// as `tessera serve` keeps them with TESSERA_REDIS_URL: the Redis rows' like-for-like.
 
-const store = createSqliteStore(openSqliteDatabase(`${required('BENCH_DATA_DIR')}/tessera.db`));
+const database = createSqliteStore(openSqliteDatabase(`${required('BENCH_DATA_DIR')}/tessera.db`));
+const redisUrl = process.env.BENCH_REDIS_URL;
+const client = redisUrl ? createRedisClient(redisUrl) : undefined;
+if (client) await once(client, 'ready');
+const store = client ? createRedisStore({ client, database, keyPrefix: required('BENCH_REDIS_PREFIX') }) : database;
 await store.migrate();
 const auth = await createTessera({ store, issuer: 'http://127.0.0.1' });
 const app = Fastify();
