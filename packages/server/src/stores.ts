@@ -132,20 +132,19 @@ export async function openStores(config: ServerConfig, onBackgroundError: (error
   if (config.redisUrl !== undefined) {
     const urls = config.redisUrl.split(',').map((u) => u.trim()).filter(Boolean);
     const timeouts = { commandTimeout: STORE_TIMEOUT_MS, connectTimeout: 2000 };
-    // No auto-pipelining: ioredis runs one auto-pipeline per connection (per slot) at a time and
-    // starts a command's timeout only when it is sent, so while Redis hangs every command queued
-    // behind a stalled pipeline waits out that pipeline's timeout before its own: 503s took two
-    // timeouts (~800 ms) under concurrent load (test/scale/redis-outages.test.ts). Without it,
-    // each command is written at once and fails after STORE_TIMEOUT_MS.
+    // No auto-pipelining (the library's default, see redisClientOptions): while Redis hangs,
+    // every command queued behind a stalled pipeline waits out that pipeline's timeout before
+    // its own: 503s took two timeouts (~800 ms) under concurrent load
+    // (test/scale/redis-outages.test.ts). Without it, each command fails after STORE_TIMEOUT_MS.
     let client: Redis | Cluster;
     if (urls.length > 1) {
       // Per node: the library's fail-fast settings (maxRetriesPerRequest: 1), with our timeouts.
       client = createRedisCluster(urls.map((u) => {
         const url = new URL(u);
         return { host: url.hostname, port: Number(url.port || 6379) };
-      }), { enableAutoPipelining: false, redisOptions: { ...redisClusterOptions().redisOptions, ...timeouts } });
+      }), { redisOptions: { ...redisClusterOptions().redisOptions, ...timeouts } });
     } else {
-      client = createRedisClient(urls[0]!, { ...timeouts, enableAutoPipelining: false });
+      client = createRedisClient(urls[0]!, timeouts);
     }
     client.on('error', onBackgroundError);
     // The request path fails fast (no offline queue), so start only once connected.

@@ -76,14 +76,6 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 1
 `);
 
-/** KEYS: record[, pointer]. Returns the record (HGETALL), else the pointer's tag, else nil. */
-export const LOOKUP = script('lookup', `
-local h = redis.call('HGETALL', KEYS[1])
-if #h > 0 then return h end
-if KEYS[2] then return redis.call('GET', KEYS[2]) end
-return false
-`);
-
 /**
  * KEYS: record[, pointer]. ARGV: clockNow, retain, lastSeenAt, idleExpiresAt.
  * Returns 1 (touched), 0 (no effect), or the pointer's tag when the record lives elsewhere.

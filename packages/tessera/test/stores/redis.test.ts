@@ -157,6 +157,42 @@ describe('Redis store', { skip }, () => {
       await assert.rejects(store.createSession(makeSession('}{x', 'user-1')));
     });
 
+    it('a cookie check sends plain commands, no script: one HMGET for a minted id; GET of the pointer, then HMGET, for a foreign one', async () => {
+      const { redis, prefix, store } = await setup();
+      await seedUser(store, 1);
+      const minted = await store.sessionIdFor('user-1', generateId(systemRandom));
+      await store.createSession(makeSession(minted, 'user-1'));
+      await store.createSession(makeSession('foreign-id', 'user-1'));
+      // What Redis executes on our keys, in order, as MONITOR reports it; a GET of a marker key
+      // closes each check (MONITOR lists commands in the order Redis runs them).
+      const monitor = await redis.monitor();
+      const commands: string[] = [];
+      let marked: () => void = () => {};
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (!args.some((a) => a.startsWith(prefix))) return;
+        if (args[1] === `${prefix}marker`) marked();
+        else commands.push(`${args[0]!.toLowerCase()} ${args[1]!.slice(prefix.length)}`);
+      });
+      const commandsOf = async (check: () => Promise<unknown>): Promise<string[]> => {
+        commands.length = 0;
+        await check();
+        const done = new Promise<void>((resolve) => (marked = resolve));
+        await redis.get(`${prefix}marker`);
+        await done;
+        return [...commands];
+      };
+      try {
+        const tag = userTag('user-1');
+        assert.deepEqual(await commandsOf(() => store.getSessionAndUser(minted)), [`hmget {${tag}}:s:${minted}`]);
+        assert.deepEqual(await commandsOf(() => store.getSessionAndUser('foreign-id')), ['hmget {fore}:s:foreign-id', 'get {fore}:p:foreign-id', `hmget {${tag}}:s:foreign-id`]);
+        assert.equal((await store.getSessionAndUser('foreign-id'))?.session.id, 'foreign-id');
+        // An unknown id: no fields, no pointer, and no further command.
+        assert.deepEqual(await commandsOf(() => store.getSessionAndUser('nope-id')), ['hmget {nope}:s:nope-id', 'get {nope}:p:nope-id']);
+      } finally {
+        monitor.disconnect();
+      }
+    });
+
     it('null fields are absent fields, and every field round-trips', async () => {
       const { redis, prefix, store } = await setup();
       await seedUser(store, 1);
