@@ -11,6 +11,7 @@ import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { firstJsonLine, startChild } from './lib/children.js';
 import { median } from './lib/timing.js';
 import { credentialsOf, sameBytesAs } from './http/scenarios.js';
+import { RUN_PREFIX, deleteRedisKeysAt } from './micro/stores.js';
 import { minterFor, nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
 import type { TesseraServer } from './http/tessera.js';
 import { ARGON2_WORKER_IDLE_MS } from '../packages/tessera/src/password/argon2-workers.js';
@@ -60,6 +61,10 @@ if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
 }
 
 const SERVERS = fileURLToPath(new URL('./http/servers/', import.meta.url));
+// The Redis rows' keys: under a prefix of this run, deleted at the end (never a flush).
+const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_PREFIX = `${RUN_PREFIX}instructions:`;
+
 const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));
 
 /** A server under callgrind: where it listens, and its PID for callgrind_control. */
@@ -228,10 +233,15 @@ const ROWS: Row[] = [
     const server = await startPeer('sqlite-hook.ts', { BENCH_BODY: await tesseraBody(), BENCH_SQLITE_PATH: join(work, 'hook.db') });
     return { server, path: '/auth/me', headers: server.headers };
   } },
+  { id: 'redis-hook', label: 'Fastify hook, one Redis GET', setup: async () => {
+    const server = await startPeer('redis-hook.ts', { BENCH_BODY: await tesseraBody(), BENCH_REDIS_URL: REDIS_URL, BENCH_REDIS_PREFIX: REDIS_PREFIX });
+    return { server, path: '/auth/me', headers: server.headers };
+  } },
   { id: 'tessera-session', label: 'Tessera, session cookie (SQLite)', setup: () => tesseraRow('serve', 'session', '/auth/me') },
   { id: 'tessera-jwt-seen', label: 'Tessera, EdDSA token seen before', setup: () => tesseraRow('serve', 'jwt', '/auth/me') },
   { id: 'tessera-jwt-seen-quiet', label: 'Tessera, EdDSA token seen before, TESSERA_ACCESS_LOG=false', setup: () => tesseraRow('serve', 'jwt', '/auth/me', { TESSERA_ACCESS_LOG: 'false' }) },
   { id: 'library-session', label: 'Tessera library: /auth/me, session cookie', setup: () => tesseraRow('library', 'session', '/auth/me') },
+  { id: 'library-session-redis', label: 'Tessera library: /auth/me, session cookie (Redis)', setup: () => tesseraRow('library', 'session', '/auth/me', { BENCH_REDIS_URL: REDIS_URL, BENCH_REDIS_PREFIX: `${REDIS_PREFIX}library:` }) },
   { id: 'library-guard-session', label: 'Tessera library: requireAuth + constant body, session cookie', setup: () => tesseraRow('library', 'session', '/app/me') },
   { id: 'library-jwt-seen', label: 'Tessera library: /auth/me, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/auth/me') },
   { id: 'library-guard-jwt-seen', label: 'Tessera library: requireAuth + constant body, EdDSA token seen before', setup: () => tesseraRow('library', 'jwt', '/app/me') },
@@ -281,6 +291,7 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
+  if (selected.some((r) => r.id.includes('redis'))) await deleteRedisKeysAt(REDIS_URL, [REDIS_PREFIX]);
 }
 
 const bare = results.find((r) => r.id === 'bare');

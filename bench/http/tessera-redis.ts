@@ -1,6 +1,5 @@
 import { rmSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { RUN_PREFIX, deleteRedisKeys, tempDir } from '../micro/stores.js';
+import { RUN_PREFIX, deleteRedisKeysAt, tempDir } from '../micro/stores.js';
 import type { Scenario } from './scenarios.js';
 import { signInBoth, startTessera, startTesseraLibrary } from './tessera.js';
 import type { TesseraServer } from './tessera.js';
@@ -48,7 +47,7 @@ export async function setupTesseraRedis(core: number | undefined, redisUrl: stri
     await Promise.all(servers.map((s) => s.stop()));
     rmSync(dataDir, { recursive: true, force: true });
     if (!started) return;
-    await deleteKeys(env.TESSERA_REDIS_URL, [prefix, 'tessera:']); // and the server's default prefix, had it ignored ours
+    await deleteRedisKeysAt(env.TESSERA_REDIS_URL, [prefix, 'tessera:']); // and the server's default prefix, had it ignored ours
   };
   try {
     // The instance under test is pinned to the server core; the two others idle unpinned.
@@ -89,7 +88,7 @@ export async function setupLibraryRedis(core: number | undefined, redisUrl: stri
   const server = await startTesseraLibrary({ core, env: { BENCH_BODY: body, BENCH_REDIS_URL: url, BENCH_REDIS_PREFIX: prefix } });
   const stop = async (): Promise<void> => {
     await server.stop();
-    await deleteKeys(url, [prefix]);
+    await deleteRedisKeysAt(url, [prefix]);
   };
   try {
     const headers = { cookie: (await signInBoth(server.url)).sessionCookie };
@@ -103,14 +102,3 @@ export async function setupLibraryRedis(core: number | undefined, redisUrl: stri
   }
 }
 
-/** Deletes the keys under each prefix in the database of `url` (never a flush). */
-async function deleteKeys(url: string, prefixes: readonly string[]): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    for (const prefix of prefixes) await deleteRedisKeys(client, prefix);
-  } finally {
-    client.disconnect();
-  }
-}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { createMemoryStore } from '../../packages/tessera/src/stores/memory.js';
 import { createSqliteStore, openSqliteDatabase } from '../../packages/tessera/src/stores/sqlite.js';
 import type { Store } from '../../packages/tessera/src/stores/types.js';
@@ -89,6 +89,18 @@ export async function deleteRedisKeys(client: Redis, prefix: string): Promise<nu
     if (keys.length > 0) deleted += await client.del(...keys);
   } while (cursor !== '0');
   return deleted;
+}
+
+/** {@link deleteRedisKeys} for each prefix, on a connection of its own to `url`. */
+export async function deleteRedisKeysAt(url: string, prefixes: readonly string[]): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    for (const prefix of prefixes) await deleteRedisKeys(client, prefix);
+  } finally {
+    client.disconnect();
+  }
 }
 
 export async function redisBench(): Promise<BenchStore> {
