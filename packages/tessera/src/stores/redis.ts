@@ -774,6 +774,8 @@ function valuesOf(reply: unknown): RecordValues {
 function parseRecord(v: RecordValues): SessionRecord | null {
   if (v.every((value) => value === null)) return null;
   const [id, userId, mode, secretHash, previousSecretHash, rotatedAt, generation, device, ip, createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt] = v;
+  // A missing number reads NaN (no comparison passes), a missing optional one null.
+  const num = (value: string | null | undefined): number => (value == null ? Number.NaN : Number(value));
   const optNum = (value: string | null | undefined): number | null => (value == null ? null : Number(value));
   return {
     id: id ?? '',
@@ -782,13 +784,13 @@ function parseRecord(v: RecordValues): SessionRecord | null {
     secretHash: secretHash ?? '',
     previousSecretHash: previousSecretHash ?? null,
     rotatedAt: optNum(rotatedAt),
-    generation: Number(generation ?? undefined),
+    generation: num(generation),
     device: device ?? '',
     ip: ip ?? '',
-    createdAt: Number(createdAt ?? undefined),
-    lastSeenAt: Number(lastSeenAt ?? undefined),
-    idleExpiresAt: Number(idleExpiresAt ?? undefined),
-    absoluteExpiresAt: Number(absoluteExpiresAt ?? undefined),
+    createdAt: num(createdAt),
+    lastSeenAt: num(lastSeenAt),
+    idleExpiresAt: num(idleExpiresAt),
+    absoluteExpiresAt: num(absoluteExpiresAt),
     revokedAt: optNum(revokedAt),
   };
 }
