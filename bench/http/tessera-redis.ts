@@ -14,6 +14,9 @@ import type { TesseraServer } from './tessera.js';
 
 export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
 
+/** The URL of the benchmark's own logical database on the Redis at `redisUrl`. */
+const benchDbUrl = (redisUrl: string): string => `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`;
+
 export interface RedisCluster {
   scenario: Scenario;
   stop(): Promise<void>;
@@ -38,7 +41,7 @@ export async function setupTesseraRedis(core: number | undefined, redisUrl: stri
   const servers: TesseraServer[] = [];
   const prefix = `${RUN_PREFIX}cluster${sessionCacheSeconds}:`;
   const env = {
-    TESSERA_REDIS_URL: `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`,
+    TESSERA_REDIS_URL: benchDbUrl(redisUrl),
     TESSERA_REDIS_PREFIX: prefix,
     TESSERA_SESSION_CACHE: String(sessionCacheSeconds),
   };
@@ -83,14 +86,17 @@ export async function setupLibraryRedis(core: number | undefined, redisUrl: stri
     credentialBytes: 0,
   };
   if (redisUrl === null) return { scenario: { ...scenario, skipped: 'Redis is not reachable' }, stop: async () => {} };
-  const url = `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`;
+  const url = benchDbUrl(redisUrl);
   const prefix = `${RUN_PREFIX}library:`;
-  const server = await startTesseraLibrary({ core, env: { BENCH_BODY: body, BENCH_REDIS_URL: url, BENCH_REDIS_PREFIX: prefix } });
+  let server: TesseraServer | undefined;
   const stop = async (): Promise<void> => {
+    if (server === undefined) return;
     await server.stop();
     await deleteRedisKeysAt(url, [prefix]);
   };
   try {
+    // Inside the try: a library that does not start is this row's error, not the whole phase's.
+    server = await startTesseraLibrary({ core, env: { BENCH_BODY: body, BENCH_REDIS_URL: url, BENCH_REDIS_PREFIX: prefix } });
     const headers = { cookie: (await signInBoth(server.url)).sessionCookie };
     const me = `${server.url}/auth/me`;
     const response = await fetch(me, { headers });
@@ -101,4 +107,3 @@ export async function setupLibraryRedis(core: number | undefined, redisUrl: stri
     return { scenario: { ...scenario, error: error instanceof Error ? error.message : String(error) }, stop: async () => {} };
   }
 }
-
