@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { REDACT_PATHS, createAccessLogger, createLogger } from '../packages/server/src/logger.js';
+import { serverLogger } from './lib/built.js';
 import { median } from './lib/timing.js';
+
+const { REDACT_PATHS, createAccessLogger, createLogger } = await serverLogger();
 
 /**
  * `npm run bench:log-line`: the time of one log line of `tessera serve`, written to a file,

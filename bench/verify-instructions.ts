@@ -8,12 +8,14 @@ import { parseArgs } from 'node:util';
 import { createVerifier } from 'fast-jwt';
 import { jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { signAccessToken, verifyAccessToken } from '../packages/tessera/src/jwt/access-token.js';
+import { accessToken } from './lib/built.js';
 import { CALLGRIND_HOST, callgrindNode, countRounds } from './lib/callgrind.js';
 import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { ALGS, createFloorVerifier } from './micro/floor.js';
 import type { Alg } from './micro/floor.js';
 import { ISSUER, accessClaims, keyFixture, nowSeconds } from './micro/fixtures.js';
+
+const { signAccessToken, verifyAccessToken } = accessToken;
 
 /**
  * `npm run bench:verify-instructions`: CPU instructions per in-process token verification,

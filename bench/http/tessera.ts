@@ -4,13 +4,15 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { signAccessToken } from '../../packages/tessera/src/jwt/access-token.js';
 import type { AccessTokenClaims } from '../../packages/tessera/src/jwt/access-token.js';
 import type { JwsAlgorithm } from '../../packages/tessera/src/jwt/algorithms.js';
 import type { SigningKey } from '../../packages/tessera/src/jwt/key-ring.js';
+import { BUILT_RESOLUTION_ENV, accessToken } from '../lib/built.js';
 import { firstJsonLine, freePort, startChild, waitForHttp } from '../lib/children.js';
 import type { Child } from '../lib/children.js';
 import { tempDir } from '../micro/stores.js';
+
+const { signAccessToken } = accessToken;
 
 /**
  * The real Tessera server (`node packages/server/dist/cli.js serve`) as a child process, with a
@@ -97,7 +99,7 @@ export async function startTesseraLibrary(options: StartServerOptions = {}): Pro
   const child = startChild({
     name: 'Tessera library in Fastify',
     ...nodeCommand(options.node, ['--import', 'tsx', LIBRARY_SERVER]),
-    env: { BENCH_DATA_DIR: dataDir, ...options.env },
+    env: { ...BUILT_RESOLUTION_ENV, BENCH_DATA_DIR: dataDir, ...options.env },
     core: options.core,
   });
   const stop = async (): Promise<void> => {

@@ -1,5 +1,7 @@
-import { createArgon2Hasher } from '../../packages/tessera/src/password/password-hasher.js';
+import { passwordHasher } from '../lib/built.js';
 import { median } from '../lib/timing.js';
+
+const { createArgon2Hasher } = passwordHasher;
 
 /**
  * argon2id at the OWASP defaults (m=19 MiB, t=2, p=1): CPU time of one hash (process CPU

@@ -1,13 +1,11 @@
 import { createPrivateKey, createSecretKey, randomBytes } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import { createTessera } from '../../packages/tessera/src/auth/tessera.js';
 import type { Tessera } from '../../packages/tessera/src/auth/tessera.js';
 import type { TesseraOptions } from '../../packages/tessera/src/options.js';
 import type { AccessTokenClaims } from '../../packages/tessera/src/jwt/access-token.js';
-import { KeyRing, generateSigningKey } from '../../packages/tessera/src/jwt/key-ring.js';
-import type { SigningKey, VerificationKey } from '../../packages/tessera/src/jwt/key-ring.js';
-import { createArgon2Hasher } from '../../packages/tessera/src/password/password-hasher.js';
+import type { KeyRing, SigningKey, VerificationKey } from '../../packages/tessera/src/jwt/key-ring.js';
 import type { Store } from '../../packages/tessera/src/stores/types.js';
+import { keyRing, passwordHasher, tessera } from '../lib/built.js';
 import type { Alg } from './floor.js';
 
 /** Shared fixtures of the micro benchmarks: one key per algorithm, claims, a Tessera per store. */
@@ -28,8 +26,8 @@ export interface KeyFixture {
 
 export async function keyFixture(alg: Alg): Promise<KeyFixture> {
   const nowMs = Date.now();
-  const record = await generateSigningKey(alg, nowMs - 1000);
-  const ring = new KeyRing([record]);
+  const record = await keyRing.generateSigningKey(alg, nowMs - 1000);
+  const ring = new keyRing.KeyRing([record]);
   const signing = ring.signingKey(nowMs);
   const verification = ring.verificationKey(record.kid, nowMs)!;
   if (alg === 'HS256') {
@@ -59,7 +57,7 @@ export function accessClaims(): AccessTokenClaims {
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** A cheap hasher: the micro benchmarks sign in once, the argon2 cost is measured on its own. */
-export const cheapHasher = (): ReturnType<typeof createArgon2Hasher> => createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 });
+export const cheapHasher = (): ReturnType<typeof passwordHasher.createArgon2Hasher> => passwordHasher.createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 });
 
 /** Session cache off: every cookie check reads the store (what the store's own cost is). */
 export const NO_SESSION_CACHE: Partial<TesseraOptions> = { sessionCacheMaxAgeMs: 0 };
@@ -74,7 +72,7 @@ export async function signedInTessera(
 ): Promise<{ auth: Tessera; email: string }> {
   const email = `bench-${id()}@example.com`;
   await store.migrate();
-  const auth = await createTessera({ store, issuer: ISSUER, jwtAlgorithm: alg, passwordHasher: cheapHasher(), loginMaxFailures: 1_000_000, ...extra });
+  const auth = await tessera.createTessera({ store, issuer: ISSUER, jwtAlgorithm: alg, passwordHasher: cheapHasher(), loginMaxFailures: 1_000_000, ...extra });
   await auth.register({ email, password: PASSWORD });
   return { auth, email };
 }

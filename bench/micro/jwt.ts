@@ -1,13 +1,15 @@
 import { SignJWT, jwtVerify } from 'jose';
 import { createSigner, createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
-import { createMemoryStore } from '../../packages/tessera/src/stores/memory.js';
-import { signAccessToken, verifyAccessToken } from '../../packages/tessera/src/jwt/access-token.js';
+import { accessToken, memoryStore } from '../lib/built.js';
 import type { Candidate, TimingPlan } from '../lib/timing.js';
 import { timeInterleaved } from '../lib/timing.js';
 import { ALGS, createFloorSigner, createFloorVerifier } from './floor.js';
 import type { Alg } from './floor.js';
 import { ISSUER, accessClaims, assertAuthenticated, credentialHeaders, keyFixture, nowSeconds, signedInTessera } from './fixtures.js';
+
+const { signAccessToken, verifyAccessToken } = accessToken;
+const { createMemoryStore } = memoryStore;
 
 /**
  * JWT sign and verify per algorithm, in ns per token: the raw node:crypto floor, Tessera

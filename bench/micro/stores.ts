@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { createMemoryStore } from '../../packages/tessera/src/stores/memory.js';
-import { createSqliteStore, openSqliteDatabase } from '../../packages/tessera/src/stores/sqlite.js';
+import { memoryStore, postgresStore, redisStore, sqliteStore } from '../lib/built.js';
 import type { Store } from '../../packages/tessera/src/stores/types.js';
+
+const { createMemoryStore } = memoryStore;
+const { createSqliteStore, openSqliteDatabase } = sqliteStore;
 
 /**
  * The stores the micro benchmarks run on. SQLite in a temp dir; Redis (with a unique key
@@ -104,7 +106,7 @@ export async function deleteRedisKeysAt(url: string, prefixes: readonly string[]
 }
 
 export async function redisBench(): Promise<BenchStore> {
-  const { createRedisClient, createRedisStore } = await import('../../packages/tessera/src/stores/redis.js');
+  const { createRedisClient, createRedisStore } = await redisStore();
   const client = createRedisClient(REDIS_URL, { enableOfflineQueue: true, commandTimeout: 5000 });
   client.on('error', () => {});
   try {
@@ -142,7 +144,7 @@ export async function redisBench(): Promise<BenchStore> {
 }
 
 export async function postgresBench(): Promise<BenchStore> {
-  const { createPostgresStore } = await import('../../packages/tessera/src/stores/postgres.js');
+  const { createPostgresStore } = await postgresStore();
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000, max: 4 });
   pool.on('error', () => {});

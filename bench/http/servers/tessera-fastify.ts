@@ -15,6 +15,12 @@ import { BODY, listenFastify, required } from './common.js';
 // session records go to Redis (keys under BENCH_REDIS_PREFIX) in front of that SQLite file,
 // as `tessera serve` keeps them with TESSERA_REDIS_URL: the Redis rows' like-for-like.
 
+// Measured as its users run it, from its build: tsx maps `tessera` to the TypeScript sources
+// under the root tsconfig's `paths` (bench/lib/built.ts says what that would add).
+if (!import.meta.resolve('tessera').includes('/packages/tessera/dist/')) {
+  throw new Error(`tessera resolves to ${import.meta.resolve('tessera')}, not to its build: start this server with BUILT_RESOLUTION_ENV (bench/lib/built.ts)`);
+}
+
 const database = createSqliteStore(openSqliteDatabase(`${required('BENCH_DATA_DIR')}/tessera.db`));
 const redisUrl = process.env.BENCH_REDIS_URL;
 const client = redisUrl ? createRedisClient(redisUrl) : undefined;
