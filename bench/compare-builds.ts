@@ -13,20 +13,24 @@ import { SERVER_NODE_FLAGS, signInBoth } from './http/tessera.js';
  * built in its own clone), pinned to core 0, loaded in turn with `GET /auth/me` from core 1:
  * the server's CPU time per request (from /proc, Linux) and req/s, medians over interleaved
  * rounds. On a noisy machine a difference between two builds measured at the same time is
- * far steadier than one between two runs of `npm run bench`.
+ * far steadier than one between two runs of `npm run bench`. Both run at `--log-level` (default
+ * `silent`, to compare the code's own work; `info`, the server's default, adds the access line
+ * of each request, written to a file in the server's data dir).
  *
- *   node --import tsx bench/compare-builds.ts <cli.js of A> <cli.js of B> [--mode jwt|session] [--rounds 10] [--duration 2]
+ *   node --import tsx bench/compare-builds.ts <cli.js of A> <cli.js of B> [--mode jwt|session] [--rounds 10] [--duration 2] [--log-level silent]
  */
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { mode: { type: 'string', default: 'jwt' }, rounds: { type: 'string', default: '10' }, duration: { type: 'string', default: '2' } },
+  options: { mode: { type: 'string', default: 'jwt' }, rounds: { type: 'string', default: '10' }, duration: { type: 'string', default: '2' }, 'log-level': { type: 'string', default: 'silent' } },
 });
 const mode = values.mode;
 const rounds = Number(values.rounds);
 const durationS = Number(values.duration);
-if (positionals.length !== 2 || (mode !== 'jwt' && mode !== 'session') || !(rounds >= 1) || !(durationS >= 1)) {
-  console.error('usage: node --import tsx bench/compare-builds.ts <cli.js A> <cli.js B> [--mode jwt|session] [--rounds N ≥ 1] [--duration S ≥ 1]');
+const logLevel = values['log-level'];
+const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+if (positionals.length !== 2 || (mode !== 'jwt' && mode !== 'session') || !(rounds >= 1) || !(durationS >= 1) || !LEVELS.includes(logLevel)) {
+  console.error(`usage: node --import tsx bench/compare-builds.ts <cli.js A> <cli.js B> [--mode jwt|session] [--rounds N ≥ 1] [--duration S ≥ 1] [--log-level ${LEVELS.join('|')}]`);
   process.exit(2);
 }
 
@@ -53,8 +57,9 @@ async function start(cli: string): Promise<Build> {
     name: cli,
     command: process.execPath,
     args: [...SERVER_NODE_FLAGS, cli, 'serve'],
-    env: { PORT: String(port), HOST: '127.0.0.1', TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: 'silent' },
+    env: { PORT: String(port), HOST: '127.0.0.1', TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: logLevel },
     core: 0,
+    stdoutFile: join(dataDir, 'stdout.log'),
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${url}/healthz`);
