@@ -451,7 +451,7 @@ export class RedisStore implements Store {
     const tag = userTag(session.userId);
     const [clockNow, retain] = this.#ttlArgs();
     const fields: Array<string | number> = [];
-    for (const [name, value] of Object.entries(recordFields(session))) if (value !== null) fields.push(name, value);
+    for (const name of RECORD_FIELDS) if (session[name] !== null) fields.push(name, session[name]);
     const args = [clockNow, retain, session.id, session.absoluteExpiresAt, session.idleExpiresAt, ...fields];
     const record = this.#record(tag, session.id);
     const index = this.#index(session.userId);
@@ -735,31 +735,19 @@ export class RedisStore implements Store {
 
 // Records -------------------------------------------------------------------------------------
 
-/** Every field of a record, as stored (numbers as decimal strings by the client; null = absent). */
-function recordFields(s: SessionRecord): Record<keyof SessionRecord, string | number | null> {
-  return {
-    id: s.id,
-    userId: s.userId,
-    mode: s.mode,
-    secretHash: s.secretHash,
-    previousSecretHash: s.previousSecretHash,
-    rotatedAt: s.rotatedAt,
-    generation: s.generation,
-    device: s.device,
-    ip: s.ip,
-    createdAt: s.createdAt,
-    lastSeenAt: s.lastSeenAt,
-    idleExpiresAt: s.idleExpiresAt,
-    absoluteExpiresAt: s.absoluteExpiresAt,
-    revokedAt: s.revokedAt,
-  };
-}
-
-/** A record hash's fields, in the order {@link parseRecord} reads them (HMGET). */
+/**
+ * Every field of a record hash, in the order {@link parseRecord} reads them (HMGET). The
+ * `satisfies` says each is a record field; {@link UnlistedField} says none is missing, so a
+ * field added to SessionRecord fails to compile until it is stored and read here.
+ */
 const RECORD_FIELDS = [
   'id', 'userId', 'mode', 'secretHash', 'previousSecretHash', 'rotatedAt', 'generation',
   'device', 'ip', 'createdAt', 'lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt',
 ] as const satisfies ReadonlyArray<keyof SessionRecord>;
+
+type UnlistedField = Exclude<keyof SessionRecord, (typeof RECORD_FIELDS)[number]>;
+const everyFieldListed: [UnlistedField] extends [never] ? true : UnlistedField = true;
+void everyFieldListed;
 
 /** The values of {@link RECORD_FIELDS}, as HMGET gives them (null: no such field). */
 type RecordValues = ReadonlyArray<string | null>;
