@@ -13,12 +13,12 @@ import { runArgon2Benchmark } from './micro/argon2.js';
 import { runJwtBenchmarks } from './micro/jwt.js';
 import { runScaleBenchmark } from './micro/scale.js';
 import { runSessionBenchmarks } from './micro/sessions.js';
-import { REDIS_URL, RUN_PREFIX, deleteRedisKeys, tempDir } from './micro/stores.js';
+import { DATABASE_URL, REDIS_URL, RUN_PREFIX, deleteRedisKeys, postgresReachable, tempDir } from './micro/stores.js';
 import { runLoginBenchmarks } from './http/logins.js';
 import { runRounds } from './http/rounds.js';
 import { setupScenarios } from './http/scenarios.js';
 import type { Scenario } from './http/scenarios.js';
-import { setupLibraryRedis, setupTesseraRedis } from './http/tessera-redis.js';
+import { setupLibraryRedis, setupPgHook, setupTesseraRedis } from './http/tessera-redis.js';
 import { logout } from './http/tessera.js';
 import { writeReport } from './report.js';
 
@@ -128,20 +128,26 @@ if (args.only !== 'micro') {
       // The Redis rows in a phase of their own, with bare Fastify measured again for their
       // ratios: six idle Redis-mode instances pinned to the server core raised the SQLite
       // server's CPU per seen-token request by ~15 % while using ~1 % of the core themselves.
-      log('HTTP, Redis × 3 instances…');
+      log('HTTP, Redis × 3 instances (and PostgreSQL)…');
+      // With PostgreSQL too (users, keys, audit log), as the spec's scale-out deployment has
+      // it, beside the floor of its per-request read.
+      const databaseUrl = (await postgresReachable(DATABASE_URL)) ? DATABASE_URL : null;
       const cluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null);
-      const cachedCluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null, 1);
+      const cachedCluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null, { sessionCacheSeconds: 1 });
+      const pgCluster = await setupTesseraRedis(serverCore, redis ? REDIS_URL : null, { databaseUrl });
       const libraryRedis = await setupLibraryRedis(serverCore, redis ? REDIS_URL : null, set.body);
+      const pgHook = await setupPgHook(serverCore, databaseUrl, set.body);
+      const phaseServers = [cluster, cachedCluster, pgCluster, libraryRedis, pgHook];
       try {
         const bare = set.scenarios.filter((s) => s.id === 'bare');
-        const redisRows = [cluster.scenario, cachedCluster.scenario, libraryRedis.scenario];
+        const redisRows = phaseServers.map((p) => p.scenario);
         reportBroken(redisRows);
         // No re-minting between these rounds: the Redis rows send cookies, not tokens.
         const phase = await runRounds([...bare, ...redisRows], { ...args, loadCore }, () => {}, log);
         http.scenarios.push(...phase.filter((s) => s.id !== 'bare'));
         http.redisPhaseBare = phase.find((s) => s.id === 'bare') ?? null;
       } finally {
-        await Promise.all([cluster.stop(), cachedCluster.stop(), libraryRedis.stop()]);
+        await Promise.all(phaseServers.map((p) => p.stop()));
       }
     } finally {
       await set.stopAll();

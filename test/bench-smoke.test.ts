@@ -17,13 +17,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = mkdtempSync(join(tmpdir(), 'tessera-bench-smoke-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 
-/** The rows every run has; the Redis-backed ones only where Redis answers (CI has it). */
+/** The rows every run has; the Redis- and PostgreSQL-backed ones only where those answer (CI has both). */
 const EXPECTED_ROWS = [
   'bare', 'tessera-session', 'tessera-session-cached', 'tessera-jwt-seen', 'tessera-jwt-fresh',
   'tessera-jwt-seen-quiet', 'tessera-jwt-fresh-quiet',
   'library-session', 'library-guard-session', 'library-jwt-seen', 'library-guard-jwt-seen', 'library-jwt-fresh',
   'floor-eddsa', 'sqlite-hook', 'fastify-jwt-eddsa', 'fastify-session',
   'redis-hook', 'express-session-redis', 'tessera-session-redis', 'tessera-session-redis-cached', 'library-session-redis',
+  'tessera-session-redis-pg', 'pg-hook',
 ];
 
 function runSmoke(): Promise<{ code: number | null; output: string }> {

@@ -1,15 +1,20 @@
 import { rmSync } from 'node:fs';
-import { RUN_PREFIX, deleteRedisKeysAt, tempDir } from '../micro/stores.js';
+import { fileURLToPath } from 'node:url';
+import { firstJsonLine, pinRunning, startChild } from '../lib/children.js';
+import { RUN_PREFIX, benchSchema, deleteRedisKeysAt, dropSchemaAt, tempDir } from '../micro/stores.js';
+import { credentialsOf } from './scenarios.js';
 import type { Scenario } from './scenarios.js';
-import { signInBoth, startTessera, startTesseraLibrary } from './tessera.js';
+import { SERVER_NODE_FLAGS, signInBoth, startTessera, startTesseraLibrary } from './tessera.js';
 import type { TesseraServer } from './tessera.js';
 
 /**
  * Issue 4's scale-out target: `GET /auth/me` with a session cookie on one of three Tessera
- * instances sharing Redis (and one data dir). Their keys go under this run's prefix
+ * instances sharing Redis, and either one data dir (users in its SQLite file) or, as the
+ * spec's scale-out deployment has it, PostgreSQL. Their keys go under this run's prefix
  * (TESSERA_REDIS_PREFIX) in a logical database of their own (BENCH_REDIS_DB, default 13, in
- * case a server ignores the prefix), and are deleted there afterwards (never a flush). When
- * the server refuses TESSERA_REDIS_URL, the scenario is reported as blocked with its message.
+ * case a server ignores the prefix), and are deleted there afterwards (never a flush); their
+ * PostgreSQL tables go in a schema of this run (TESSERA_DATABASE_SCHEMA), dropped afterwards.
+ * When the server refuses TESSERA_REDIS_URL, the scenario is reported as blocked with its message.
  */
 
 export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
@@ -22,35 +27,47 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-/**
- * `sessionCacheSeconds` > 0 runs the three instances with the opt-in session cache
- * (TESSERA_SESSION_CACHE), as a second scenario beside the default (a Redis read per request).
- */
-export async function setupTesseraRedis(core: number | undefined, redisUrl: string | null, sessionCacheSeconds = 0): Promise<RedisCluster> {
+export interface ClusterOptions {
+  /**
+   * > 0: the three instances run with the opt-in session cache (TESSERA_SESSION_CACHE), a
+   * scenario beside the default (a Redis read per request).
+   */
+  sessionCacheSeconds?: number;
+  /** Users, keys and audit log in PostgreSQL at this URL (null: not reachable, the row is skipped). */
+  databaseUrl?: string | null;
+}
+
+export async function setupTesseraRedis(core: number | undefined, redisUrl: string | null, options: ClusterOptions = {}): Promise<RedisCluster> {
+  const { sessionCacheSeconds = 0, databaseUrl } = options;
+  const postgres = databaseUrl !== undefined;
   const cachedSuffix = sessionCacheSeconds > 0 ? `, TESSERA_SESSION_CACHE=${sessionCacheSeconds}` : '';
   const scenario: Scenario = {
-    id: sessionCacheSeconds > 0 ? 'tessera-session-redis-cached' : 'tessera-session-redis',
-    label: `Tessera, session cookie (Redis, 3 instances${cachedSuffix})`,
+    id: `tessera-session-redis${postgres ? '-pg' : ''}${sessionCacheSeconds > 0 ? '-cached' : ''}`,
+    label: `Tessera, session cookie (Redis${postgres ? ' + PostgreSQL' : ''}, 3 instances${cachedSuffix})`,
     group: 'tessera',
     url: '',
     headers: {},
     credentialBytes: 0,
   };
   if (redisUrl === null) return { scenario: { ...scenario, skipped: 'Redis is not reachable' }, stop: async () => {} };
+  if (databaseUrl === null) return { scenario: { ...scenario, skipped: 'PostgreSQL is not reachable' }, stop: async () => {} };
   const dataDir = tempDir('redis-cluster');
   const servers: TesseraServer[] = [];
-  const prefix = `${RUN_PREFIX}cluster${sessionCacheSeconds}:`;
-  const env = {
+  const prefix = `${RUN_PREFIX}cluster${postgres ? 'pg' : ''}${sessionCacheSeconds}:`;
+  const schema = postgres ? benchSchema('cluster') : undefined;
+  const env: Record<string, string> = {
     TESSERA_REDIS_URL: benchDbUrl(redisUrl),
     TESSERA_REDIS_PREFIX: prefix,
     TESSERA_SESSION_CACHE: String(sessionCacheSeconds),
+    ...(postgres ? { TESSERA_DATABASE_URL: databaseUrl, TESSERA_DATABASE_SCHEMA: schema! } : {}),
   };
   const stop = async (): Promise<void> => {
     const started = servers.length > 0;
     await Promise.all(servers.map((s) => s.stop()));
     rmSync(dataDir, { recursive: true, force: true });
     if (!started) return;
-    await deleteRedisKeysAt(env.TESSERA_REDIS_URL, [prefix, 'tessera:']); // and the server's default prefix, had it ignored ours
+    await deleteRedisKeysAt(env.TESSERA_REDIS_URL!, [prefix, 'tessera:']); // and the server's default prefix, had it ignored ours
+    if (postgres) await dropSchemaAt(databaseUrl, schema!);
   };
   try {
     // The instance under test is pinned to the server core; the two others idle unpinned.
@@ -102,6 +119,41 @@ export async function setupLibraryRedis(core: number | undefined, redisUrl: stri
     const response = await fetch(me, { headers });
     if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}`);
     return { scenario: { ...scenario, url: me, headers, credentialBytes: Buffer.byteLength(`cookie: ${headers.cookie}\r\n`) }, stop };
+  } catch (error) {
+    await stop();
+    return { scenario: { ...scenario, error: error instanceof Error ? error.message : String(error) }, stop: async () => {} };
+  }
+}
+
+const PG_HOOK = fileURLToPath(new URL('./servers/pg-hook.ts', import.meta.url));
+
+/**
+ * The floor of a PostgreSQL read per request (servers/pg-hook.ts: one SELECT by primary key),
+ * beside the Redis + PostgreSQL rows, whose user read it is. Its table goes in a schema of
+ * this run, dropped afterwards.
+ */
+export async function setupPgHook(core: number | undefined, databaseUrl: string | null, body: string): Promise<RedisCluster> {
+  const scenario: Scenario = { id: 'pg-hook', label: 'Fastify hook, one PostgreSQL SELECT', group: 'floor', url: '', headers: {}, credentialBytes: 0 };
+  if (databaseUrl === null) return { scenario: { ...scenario, skipped: 'PostgreSQL is not reachable' }, stop: async () => {} };
+  const schema = benchSchema('hook');
+  const child = startChild({
+    name: scenario.label,
+    command: process.execPath,
+    args: [...SERVER_NODE_FLAGS, '--import', 'tsx', PG_HOOK],
+    env: { BENCH_BODY: body, BENCH_DATABASE_URL: databaseUrl, BENCH_PG_SCHEMA: schema },
+  });
+  const stop = async (): Promise<void> => {
+    await child.stop();
+    await dropSchemaAt(databaseUrl, schema);
+  };
+  try {
+    const { port } = await firstJsonLine<{ port: number }>(child);
+    pinRunning(child.pid, core);
+    const base = `http://127.0.0.1:${port}`;
+    const headers = await credentialsOf(base);
+    const response = await fetch(`${base}/auth/me`, { headers });
+    if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}`);
+    return { scenario: { ...scenario, url: `${base}/auth/me`, headers, credentialBytes: Buffer.byteLength(Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')) }, stop };
   } catch (error) {
     await stop();
     return { scenario: { ...scenario, error: error instanceof Error ? error.message : String(error) }, stop: async () => {} };

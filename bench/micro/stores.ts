@@ -143,12 +143,48 @@ export async function redisBench(): Promise<BenchStore> {
   };
 }
 
+/** A throwaway PostgreSQL schema name of this run (`tag`: a-z, 0-9, _), dropped by {@link dropSchemaAt}. */
+export function benchSchema(tag: string): string {
+  return `bench_${process.pid}_${tag}_${randomBytes(3).toString('hex')}`;
+}
+
+/** Whether PostgreSQL answers at `url` (within 3 s). */
+export async function postgresReachable(url: string): Promise<boolean> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Drops `schema` and everything in it; a database that does not answer is left alone. */
+export async function dropSchemaAt(url: string, schema: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } catch {
+    // Unreachable now: nothing was kept there but this run's rows.
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export async function postgresBench(): Promise<BenchStore> {
   const { createPostgresStore } = await postgresStore();
   const pg = (await import('pg')).default;
   const pool = new pg.Pool({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000, max: 4 });
   pool.on('error', () => {});
-  const schema = `bench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const schema = benchSchema('store');
   const store = createPostgresStore(pool, { schema });
   return {
     name: 'postgres',
