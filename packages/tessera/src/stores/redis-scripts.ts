@@ -208,6 +208,35 @@ redis.call('DEL', KEYS[1])
 return ids
 `);
 
+/**
+ * The fields of a record that hold a copy of its user (RedisStore's user snapshot), in the
+ * order RedisStore reads them: email, createdAt, disabledAt, emailVerifiedAt, and when the
+ * copy was read from the database.
+ */
+export const USER_SNAPSHOT_FIELDS = ['uEmail', 'uCreatedAt', 'uDisabledAt', 'uEmailVerifiedAt', 'uReadAt'] as const;
+const SNAPSHOT_FIELDS = USER_SNAPSHOT_FIELDS.map((name) => `'${name}'`).join(', ');
+
+/**
+ * KEYS: record. ARGV: field, value, … (the snapshot's present fields). Replaces the record's
+ * copy of its user; a record that no longer exists is not created again. Returns 1 or 0.
+ */
+export const SET_USER_SNAPSHOT = script('setUserSnapshot', `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[1], ${SNAPSHOT_FIELDS})
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+`);
+
+/**
+ * KEYS: index. ARGV: record key prefix. Drops the copy of the user from each of the user's
+ * records (the next check reads the user from the database). Returns how many records it visited.
+ */
+export const DROP_USER_SNAPSHOTS = script('dropUserSnapshots', `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do redis.call('HDEL', ARGV[1] .. id, ${SNAPSHOT_FIELDS}) end
+return #ids
+`);
+
 /** KEYS: outbox. ARGV: now. Takes (returns and deletes) the entries with expiresAt > now: member, score, … */
 export const TAKE_OUTBOX = script('takeOutbox', `
 local pending = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')

@@ -21,6 +21,7 @@ import type {
   RefreshRotation,
   RevocationEntry,
   SessionAndUser,
+  SessionCheck,
   SessionRecord,
   SigningKeyRecord,
   Store,
@@ -35,14 +36,17 @@ import {
   COUNT_FAILURES_SINCE,
   CREATE_SESSION,
   DELETE_USER_SESSIONS,
+  DROP_USER_SNAPSHOTS,
   END_SESSIONS,
   LIST_SESSIONS,
   PURGE_FAILURES,
   PURGE_INDEX,
   ROTATE,
+  SET_USER_SNAPSHOT,
   STASH_OUTBOX,
   TAKE_OUTBOX,
   TOUCH,
+  USER_SNAPSHOT_FIELDS,
 } from './redis-scripts.js';
 
 // The Redis store: Redis keeps what is hot and short-lived (session records of both modes,
@@ -97,10 +101,22 @@ export interface RedisStoreOptions {
    * rather than "unknown" (the SQLite store keeps expired rows until the next purge). Default 1 h.
    */
   expiredRetentionMs?: number;
+  /**
+   * How long the copy of a user kept in each of their session records may answer a cookie
+   * check, in ms: 0 to 60,000, default 5,000; 0 reads the user from `database` on every check.
+   * With the copy, a check is one HMGET, as the spec's "every request costs one store lookup"
+   * says, instead of that plus a database read. The store drops the copies whenever it changes
+   * the user (email, verification, disabled), so those are seen at once; this bound is for a
+   * change made to the database behind the store's back, or one racing with a check that read
+   * the user just before it (docs/scaling.md).
+   */
+  userSnapshotMaxAgeMs?: number;
 }
 
 const DEFAULT_PREFIX = 'tessera:';
 const DEFAULT_RETENTION_MS = 3_600_000;
+const DEFAULT_SNAPSHOT_MAX_AGE_MS = 5_000;
+const MAX_SNAPSHOT_MAX_AGE_MS = 60_000;
 const BASE64URL_4 = /^[A-Za-z0-9_-]{4}/;
 const RANDOM_ID = /^[A-Za-z0-9_-]{22}$/;
 const SCAN_COUNT = 500;
@@ -263,6 +279,7 @@ export class RedisStore implements Store {
   readonly #p: string;
   readonly #clock: Clock;
   readonly #retain: number;
+  readonly #snapshotMaxAge: number;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -277,6 +294,11 @@ export class RedisStore implements Store {
     this.#p = prefix;
     this.#clock = options.clock ?? systemClock;
     this.#retain = retain;
+    const snapshotMaxAge = options.userSnapshotMaxAgeMs ?? DEFAULT_SNAPSHOT_MAX_AGE_MS;
+    if (!Number.isSafeInteger(snapshotMaxAge) || snapshotMaxAge < 0 || snapshotMaxAge > MAX_SNAPSHOT_MAX_AGE_MS) {
+      throw new TypeError(`userSnapshotMaxAgeMs must be an integer from 0 to ${MAX_SNAPSHOT_MAX_AGE_MS}.`);
+    }
+    this.#snapshotMaxAge = snapshotMaxAge;
   }
 
   // Keys --------------------------------------------------------------------------------------
@@ -371,7 +393,16 @@ export class RedisStore implements Store {
 
   async setUserDisabled(userId: string, disabledAt: number | null): Promise<boolean> {
     this.#open();
-    return this.#database.setUserDisabled(userId, disabledAt);
+    return this.#dropSnapshotsAfter(userId, await this.#database.setUserDisabled(userId, disabledAt));
+  }
+
+  /**
+   * After a change of the user in the database, drops the copies of the user in their records
+   * (one script on the user's slot), so that the next check reads the user afresh.
+   */
+  async #dropSnapshotsAfter(userId: string, changed: boolean): Promise<boolean> {
+    if (changed) await this.#run(DROP_USER_SNAPSHOTS, [this.#index(userId)], [this.#record(userTag(userId), '')]);
+    return changed;
   }
 
   /**
@@ -390,12 +421,12 @@ export class RedisStore implements Store {
 
   async updateUserEmail(userId: string, email: string, emailNormalized: string, emailVerifiedAt: number | null): Promise<boolean> {
     this.#open();
-    return this.#database.updateUserEmail(userId, email, emailNormalized, emailVerifiedAt);
+    return this.#dropSnapshotsAfter(userId, await this.#database.updateUserEmail(userId, email, emailNormalized, emailVerifiedAt));
   }
 
   async setEmailVerified(userId: string, emailNormalized: string, at: number): Promise<boolean> {
     this.#open();
-    return this.#database.setEmailVerified(userId, emailNormalized, at);
+    return this.#dropSnapshotsAfter(userId, await this.#database.setEmailVerified(userId, emailNormalized, at));
   }
 
   // Account tokens and the development outbox (database) ---------------------------------------
@@ -445,13 +476,13 @@ export class RedisStore implements Store {
     this.#open();
     if (typeof session.id !== 'string' || session.id === '') throw new TypeError('A session id must be a non-empty string.');
     // The foreign key the SQL stores enforce: a record of an unknown user is refused.
-    if (!(await this.#database.getUserById(session.userId))) {
-      throw new Error(`Cannot create a session record: no user ${JSON.stringify(session.userId)}.`);
-    }
-    const tag = userTag(session.userId);
     const [clockNow, retain] = this.#ttlArgs();
+    const user = await this.#database.getUserById(session.userId);
+    if (!user) throw new Error(`Cannot create a session record: no user ${JSON.stringify(session.userId)}.`);
+    const tag = userTag(session.userId);
     const fields: Array<string | number> = [];
     for (const name of RECORD_FIELDS) if (session[name] !== null) fields.push(name, session[name]);
+    if (this.#snapshotMaxAge > 0) fields.push(...snapshotPairs(user, clockNow));
     const args = [clockNow, retain, session.id, session.absoluteExpiresAt, session.idleExpiresAt, ...fields];
     const record = this.#record(tag, session.id);
     const index = this.#index(session.userId);
@@ -496,6 +527,36 @@ export class RedisStore implements Store {
     if (!session) return null;
     const user = await this.#database.getUserById(session.userId);
     return user ? { session, user } : null;
+  }
+
+  /**
+   * What a cookie check reads: the record's check fields and its copy of the user, in one
+   * HMGET (an id not minted by sessionIdFor costs a GET of its pointer and a second HMGET, as in
+   * getSessionAndUser). The user is read from
+   * the database only when the record holds no copy younger than `userSnapshotMaxAgeMs`; the
+   * copy is then written back (a script that never recreates a record gone meanwhile).
+   */
+  async getSessionCheck(sessionId: string): Promise<SessionCheck | null> {
+    this.#open();
+    if (typeof sessionId !== 'string' || sessionId === '') return null;
+    let key = this.#record(idSlot(sessionId), sessionId);
+    let values = await this.#client.hmget(key, ...CHECK_FIELDS);
+    if (values.every((value) => value === null)) {
+      const tag = await this.#client.get(this.#pointer(sessionId));
+      if (tag === null) return null;
+      key = this.#record(tag, sessionId);
+      values = await this.#client.hmget(key, ...CHECK_FIELDS);
+      if (values.every((value) => value === null)) return null;
+    }
+    const session = parseCheckedSession(values);
+    const now = this.#clock.nowMs();
+    const copy = this.#snapshotMaxAge > 0 ? parseSnapshot(session.userId, values, now, this.#snapshotMaxAge) : null;
+    if (copy) return { session, user: copy };
+    const user = await this.#database.getUserById(session.userId);
+    if (!user) return null;
+    if (this.#snapshotMaxAge > 0) await this.#run(SET_USER_SNAPSHOT, [key], snapshotPairs(user, now));
+    const { id, email, createdAt, disabledAt, emailVerifiedAt } = user;
+    return { session, user: { id, email, createdAt, disabledAt, emailVerifiedAt } };
   }
 
   async touchSession(sessionId: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
@@ -758,13 +819,14 @@ function valuesOf(reply: unknown): RecordValues {
   return RECORD_FIELDS.map((name) => fields.get(name) ?? null);
 }
 
+// A missing number reads NaN (no comparison passes), a missing optional one null.
+const num = (value: string | null | undefined): number => (value == null ? Number.NaN : Number(value));
+const optNum = (value: string | null | undefined): number | null => (value == null ? null : Number(value));
+
 /** A session record from its values; null for a missing hash (every value null). */
 function parseRecord(v: RecordValues): SessionRecord | null {
   if (v.every((value) => value === null)) return null;
   const [id, userId, mode, secretHash, previousSecretHash, rotatedAt, generation, device, ip, createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt] = v;
-  // A missing number reads NaN (no comparison passes), a missing optional one null.
-  const num = (value: string | null | undefined): number => (value == null ? Number.NaN : Number(value));
-  const optNum = (value: string | null | undefined): number | null => (value == null ? null : Number(value));
   return {
     id: id ?? '',
     userId: userId ?? '',
@@ -781,6 +843,47 @@ function parseRecord(v: RecordValues): SessionRecord | null {
     absoluteExpiresAt: num(absoluteExpiresAt),
     revokedAt: optNum(revokedAt),
   };
+}
+
+/** What {@link RedisStore.getSessionCheck} reads: the check's fields of the record, then the copy of its user. */
+const CHECK_FIELDS = [
+  'id', 'userId', 'mode', 'secretHash', 'lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt',
+  ...USER_SNAPSHOT_FIELDS,
+] as const satisfies ReadonlyArray<keyof SessionRecord | (typeof USER_SNAPSHOT_FIELDS)[number]>;
+
+/** The check's fields of a record, from the values of {@link CHECK_FIELDS} (the record exists). */
+function parseCheckedSession(v: RecordValues): SessionCheck['session'] {
+  const [id, userId, mode, secretHash, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt] = v;
+  return {
+    id: id ?? '',
+    userId: userId ?? '',
+    mode: (mode ?? '') as SessionRecord['mode'],
+    secretHash: secretHash ?? '',
+    lastSeenAt: num(lastSeenAt),
+    idleExpiresAt: num(idleExpiresAt),
+    absoluteExpiresAt: num(absoluteExpiresAt),
+    revokedAt: optNum(revokedAt),
+  };
+}
+
+/**
+ * The copy of the user in the values of {@link CHECK_FIELDS}; null when absent, read `maxAge`
+ * ago or earlier, or read "after" `now` (a clock set back must not stretch a copy's life).
+ */
+function parseSnapshot(userId: string, v: RecordValues, now: number, maxAge: number): SessionCheck['user'] | null {
+  const [email, createdAt, disabledAt, emailVerifiedAt, readAt] = v.slice(8);
+  if (email == null || createdAt == null || readAt == null) return null;
+  const age = now - Number(readAt);
+  if (!(age >= 0 && age < maxAge)) return null;
+  return { id: userId, email, createdAt: Number(createdAt), disabledAt: optNum(disabledAt), emailVerifiedAt: optNum(emailVerifiedAt) };
+}
+
+/** The copy of `user` read at `readAt`, as the field/value pairs of a record (a null field is absent). */
+function snapshotPairs(user: UserRecord, readAt: number): Array<string | number> {
+  const pairs: Array<string | number> = ['uEmail', user.email, 'uCreatedAt', user.createdAt, 'uReadAt', readAt];
+  if (user.disabledAt !== null) pairs.push('uDisabledAt', user.disabledAt);
+  if (user.emailVerifiedAt !== null) pairs.push('uEmailVerifiedAt', user.emailVerifiedAt);
+  return pairs;
 }
 
 const isActive = (s: SessionRecord, at: number): boolean =>

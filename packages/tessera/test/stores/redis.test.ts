@@ -10,6 +10,7 @@ import { systemRandom } from '../../src/clock.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
 import type { MemoryStore } from '../../src/stores/memory.js';
 import { createRedisClient, createRedisStore, redisClientOptions, RedisStore, userTag } from '../../src/stores/redis.js';
+import { USER_SNAPSHOT_FIELDS } from '../../src/stores/redis-scripts.js';
 import { createSqliteStore, openSqliteDatabase } from '../../src/stores/sqlite.js';
 import type { NewRevocation, RevocationEntry, Store } from '../../src/stores/types.js';
 import { runStoreConformance } from './conformance.js';
@@ -108,11 +109,11 @@ describe('Redis store', { skip }, () => {
       for (const cleanup of cleanups.splice(0)) await cleanup();
     });
 
-    async function setup(options: { clock?: Clock; database?: Store; expiredRetentionMs?: number } = {}) {
+    async function setup(options: { clock?: Clock; database?: Store; expiredRetentionMs?: number; userSnapshotMaxAgeMs?: number } = {}) {
       const redis = await client();
       const prefix = freshPrefix();
       const database = options.database ?? createMemoryStore();
-      const store = createRedisStore({ client: redis, database, keyPrefix: prefix, clock: options.clock ?? atT0, expiredRetentionMs: options.expiredRetentionMs });
+      const store = createRedisStore({ client: redis, database, keyPrefix: prefix, clock: options.clock ?? atT0, expiredRetentionMs: options.expiredRetentionMs, userSnapshotMaxAgeMs: options.userSnapshotMaxAgeMs });
       await store.migrate();
       cleanups.push(() => deleteKeysWithPrefix(redis, prefix));
       return { redis, prefix, database, store };
@@ -184,6 +185,9 @@ describe('Redis store', { skip }, () => {
       try {
         const tag = userTag('user-1');
         assert.deepEqual(await commandsOf(() => store.getSessionAndUser(minted)), [`hmget {${tag}}:s:${minted}`]);
+        // The cookie check proper: the record and its copy of the user in the same one command.
+        assert.deepEqual(await commandsOf(() => store.getSessionCheck(minted)), [`hmget {${tag}}:s:${minted}`]);
+        assert.deepEqual(await commandsOf(() => store.getSessionCheck('foreign-id')), ['hmget {fore}:s:foreign-id', 'get {fore}:p:foreign-id', `hmget {${tag}}:s:foreign-id`]);
         assert.deepEqual(await commandsOf(() => store.getSessionAndUser('foreign-id')), ['hmget {fore}:s:foreign-id', 'get {fore}:p:foreign-id', `hmget {${tag}}:s:foreign-id`]);
         assert.equal((await store.getSessionAndUser('foreign-id'))?.session.id, 'foreign-id');
         // An unknown id: no fields, no pointer, and no further command.
@@ -199,8 +203,116 @@ describe('Redis store', { skip }, () => {
       const session = makeSession(await store.sessionIdFor('user-1', generateId(systemRandom)), 'user-1', { device: '', ip: '' });
       await store.createSession(session);
       const stored = await redis.hgetall(`${prefix}{${userTag('user-1')}}:s:${session.id}`);
-      assert.deepEqual(Object.keys(stored).sort(), Object.keys(session).filter((k) => session[k as keyof typeof session] !== null).sort());
+      const copy = new Set<string>(USER_SNAPSHOT_FIELDS);
+      assert.deepEqual(Object.keys(stored).filter((k) => !copy.has(k)).sort(), Object.keys(session).filter((k) => session[k as keyof typeof session] !== null).sort());
+      // The copy of the user (seeded with no disabledAt and no emailVerifiedAt: absent fields).
+      assert.deepEqual(Object.keys(stored).filter((k) => copy.has(k)).sort(), ['uCreatedAt', 'uEmail', 'uReadAt']);
       assert.deepEqual((await store.getSessionAndUser(session.id))?.session, session);
+    });
+
+    describe('the copy of the user in each record (userSnapshotMaxAgeMs)', () => {
+      /** A database that counts its user reads, and can run something in the middle of one. */
+      function countingDatabase() {
+        const inner = createMemoryStore();
+        const counter = { reads: 0, during: undefined as (() => Promise<void>) | undefined };
+        const database = new Proxy(inner, {
+          get(target, name) {
+            // Bound to the store itself: its methods use private fields, which a proxy lacks.
+            const value = Reflect.get(target, name, target) as unknown;
+            if (name !== 'getUserById') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+            return async (id: string) => {
+              counter.reads++;
+              const user = await target.getUserById(id);
+              await counter.during?.();
+              return user;
+            };
+          },
+        });
+        return { database, inner, counter };
+      }
+      const clockAt = (start: number) => {
+        const clock = { now: start, nowMs: () => clock.now };
+        return clock;
+      };
+
+      it('a cookie check reads no database while the copy is younger than the bound (default 5 s), then reads it once and copies it again', async () => {
+        const clock = clockAt(T0);
+        const { database, counter } = countingDatabase();
+        const { store } = await setup({ database, clock });
+        await seedUser(store, 1, [['a']]);
+        counter.reads = 0;
+        for (let i = 0; i < 3; i++) assert.equal((await store.getSessionCheck('a'))?.user.email, 'User1@Example.com');
+        assert.equal(counter.reads, 0, 'createSession wrote the copy');
+        clock.now = T0 + 4_999;
+        await store.getSessionCheck('a');
+        assert.equal(counter.reads, 0);
+        clock.now = T0 + 5_000;
+        await store.getSessionCheck('a');
+        assert.equal(counter.reads, 1, 'a copy read 5 s ago is too old');
+        clock.now = T0 + 9_999;
+        await store.getSessionCheck('a');
+        assert.equal(counter.reads, 1, 'the copy was written again at T0 + 5 s');
+        // A clock set back: a copy "read in the future" is not trusted either.
+        clock.now = T0 + 4_000;
+        await store.getSessionCheck('a');
+        assert.equal(counter.reads, 2, 'a copy read after now is read again');
+      });
+
+      it('changes made through the store are seen by the next check at once: email, verification, disabled', async () => {
+        const { store } = await setup();
+        await seedUser(store, 1, [['a'], ['b']]);
+        const userOf = async (id: string) => (await store.getSessionCheck(id))?.user;
+        assert.equal((await userOf('a'))?.email, 'User1@Example.com');
+        assert.equal(await store.updateUserEmail('user-1', 'New@Example.com', 'new@example.com', null), true);
+        for (const id of ['a', 'b']) assert.deepEqual(await userOf(id), { id: 'user-1', email: 'New@Example.com', createdAt: T0, disabledAt: null, emailVerifiedAt: null });
+        assert.equal(await store.setEmailVerified('user-1', 'new@example.com', T0 + 1), true);
+        assert.equal((await userOf('b'))?.emailVerifiedAt, T0 + 1);
+        assert.equal(await store.setUserDisabled('user-1', T0 + 2), true);
+        assert.equal((await userOf('a'))?.disabledAt, T0 + 2);
+        assert.equal(await store.setUserDisabled('user-1', null), true);
+        assert.equal((await userOf('a'))?.disabledAt, null);
+      });
+
+      it('a change made in the database behind the store is seen once the copy is older than the bound', async () => {
+        const clock = clockAt(T0);
+        const { database, inner } = countingDatabase();
+        const { store } = await setup({ database, clock, userSnapshotMaxAgeMs: 2_000 });
+        await seedUser(store, 1, [['a']]);
+        await inner.updateUserEmail('user-1', 'Behind@Example.com', 'behind@example.com', null);
+        assert.equal((await store.getSessionCheck('a'))?.user.email, 'User1@Example.com', 'the copy answers within its bound');
+        clock.now = T0 + 2_000;
+        assert.equal((await store.getSessionCheck('a'))?.user.email, 'Behind@Example.com');
+      });
+
+      it('userSnapshotMaxAgeMs: 0 reads the user on every check and keeps no copy', async () => {
+        const { database, counter } = countingDatabase();
+        const { redis, prefix, store } = await setup({ database, userSnapshotMaxAgeMs: 0 });
+        await seedUser(store, 1, [['a']]);
+        counter.reads = 0;
+        for (let i = 0; i < 3; i++) assert.equal((await store.getSessionCheck('a'))?.user.id, 'user-1');
+        assert.equal(counter.reads, 3);
+        const stored = await redis.hgetall(`${prefix}{${userTag('user-1')}}:s:a`);
+        assert.deepEqual(Object.keys(stored).filter((k) => (USER_SNAPSHOT_FIELDS as readonly string[]).includes(k)), []);
+      });
+
+      it('copying the user never brings back a record that went away during the database read', async () => {
+        const { database, counter } = countingDatabase();
+        const { redis, prefix, store } = await setup({ database, userSnapshotMaxAgeMs: 0 });
+        await seedUser(store, 1, [['a']]);
+        // Now with copies: the record has none yet, so the check reads the database, during
+        // which the record is deleted (as a user deletion would); the copy must not recreate it.
+        const copying = createRedisStore({ client: redis, database, keyPrefix: prefix, clock: atT0 });
+        const record = `${prefix}{${userTag('user-1')}}:s:a`;
+        counter.during = async () => void (await redis.del(record));
+        assert.equal((await copying.getSessionCheck('a'))?.session.id, 'a', 'this check had read the record');
+        assert.equal(await redis.exists(record), 0);
+      });
+
+      it('refuses a bound outside 0 to 60 s', () => {
+        for (const bad of [-1, 60_001, 1.5, Number.NaN]) {
+          assert.throws(() => createRedisStore({ client: new Redis({ lazyConnect: true }), database: createMemoryStore(), userSnapshotMaxAgeMs: bad }), TypeError, String(bad));
+        }
+      });
     });
 
     it('TTLs follow the injected clock: record at its earlier expiry + retention, index at the latest absolute expiry + retention', async () => {
