@@ -51,7 +51,8 @@ export interface ScenarioOptions {
 const SERVERS = fileURLToPath(new URL('./servers/', import.meta.url));
 const TOKEN_REFRESH_MS = 5 * 60_000;
 
-function headerBytes(headers: Record<string, string>): number {
+/** The bytes of request headers on the wire (`name: value\r\n` each). */
+export function headerBytes(headers: Record<string, string>): number {
   return Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0);
 }
 

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { firstJsonLine, pinRunning, startChild } from '../lib/children.js';
 import { RUN_PREFIX, benchSchema, deleteRedisKeysAt, dropSchemaAt, tempDir } from '../micro/stores.js';
-import { credentialsOf } from './scenarios.js';
+import { credentialsOf, headerBytes } from './scenarios.js';
 import type { Scenario } from './scenarios.js';
 import { SERVER_NODE_FLAGS, signInBoth, startTessera, startTesseraLibrary } from './tessera.js';
 import type { TesseraServer } from './tessera.js';
@@ -22,7 +22,8 @@ export const REDIS_DB = Number(process.env.BENCH_REDIS_DB ?? 13);
 /** The URL of the benchmark's own logical database on the Redis at `redisUrl`. */
 const benchDbUrl = (redisUrl: string): string => `${redisUrl.replace(/\/\d*$/, '')}/${REDIS_DB}`;
 
-export interface RedisCluster {
+/** One row of the Redis phase: its scenario, and how to stop the servers behind it. */
+export interface PhaseRow {
   scenario: Scenario;
   stop(): Promise<void>;
 }
@@ -37,7 +38,7 @@ export interface ClusterOptions {
   databaseUrl?: string | null;
 }
 
-export async function setupTesseraRedis(core: number | undefined, redisUrl: string | null, options: ClusterOptions = {}): Promise<RedisCluster> {
+export async function setupTesseraRedis(core: number | undefined, redisUrl: string | null, options: ClusterOptions = {}): Promise<PhaseRow> {
   const { sessionCacheSeconds = 0, databaseUrl } = options;
   const postgres = databaseUrl !== undefined;
   const cachedSuffix = sessionCacheSeconds > 0 ? `, TESSERA_SESSION_CACHE=${sessionCacheSeconds}` : '';
@@ -77,7 +78,7 @@ export async function setupTesseraRedis(core: number | undefined, redisUrl: stri
     const url = `${servers[0]!.url}/auth/me`;
     const response = await fetch(url, { headers });
     if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}`);
-    return { scenario: { ...scenario, url, headers, credentialBytes: Buffer.byteLength(`cookie: ${headers.cookie}\r\n`) }, stop };
+    return { scenario: { ...scenario, url, headers, credentialBytes: headerBytes(headers) }, stop };
   } catch (error) {
     await stop();
     const message = error instanceof Error ? error.message : String(error);
@@ -93,7 +94,7 @@ export async function setupTesseraRedis(core: number | undefined, redisUrl: stri
  * library rows are beside the SQLite one: the two reads per request without `tessera serve`'s
  * extras and access line. Keys under this run's prefix, in the same logical database.
  */
-export async function setupLibraryRedis(core: number | undefined, redisUrl: string | null, body: string): Promise<RedisCluster> {
+export async function setupLibraryRedis(core: number | undefined, redisUrl: string | null, body: string): Promise<PhaseRow> {
   const scenario: Scenario = {
     id: 'library-session-redis',
     label: 'Tessera library in Fastify: /auth/me, session cookie (Redis)',
@@ -118,7 +119,7 @@ export async function setupLibraryRedis(core: number | undefined, redisUrl: stri
     const me = `${server.url}/auth/me`;
     const response = await fetch(me, { headers });
     if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}`);
-    return { scenario: { ...scenario, url: me, headers, credentialBytes: Buffer.byteLength(`cookie: ${headers.cookie}\r\n`) }, stop };
+    return { scenario: { ...scenario, url: me, headers, credentialBytes: headerBytes(headers) }, stop };
   } catch (error) {
     await stop();
     return { scenario: { ...scenario, error: error instanceof Error ? error.message : String(error) }, stop: async () => {} };
@@ -132,7 +133,7 @@ const PG_HOOK = fileURLToPath(new URL('./servers/pg-hook.ts', import.meta.url));
  * beside the Redis + PostgreSQL rows, whose user read it is. Its table goes in a schema of
  * this run, dropped afterwards.
  */
-export async function setupPgHook(core: number | undefined, databaseUrl: string | null, body: string): Promise<RedisCluster> {
+export async function setupPgHook(core: number | undefined, databaseUrl: string | null, body: string): Promise<PhaseRow> {
   const scenario: Scenario = { id: 'pg-hook', label: 'Fastify hook, one PostgreSQL SELECT', group: 'floor', url: '', headers: {}, credentialBytes: 0 };
   if (databaseUrl === null) return { scenario: { ...scenario, skipped: 'PostgreSQL is not reachable' }, stop: async () => {} };
   const schema = benchSchema('hook');
@@ -153,7 +154,7 @@ export async function setupPgHook(core: number | undefined, databaseUrl: string 
     const headers = await credentialsOf(base);
     const response = await fetch(`${base}/auth/me`, { headers });
     if (response.status !== 200) throw new Error(`GET /auth/me answered ${response.status}`);
-    return { scenario: { ...scenario, url: `${base}/auth/me`, headers, credentialBytes: Buffer.byteLength(Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')) }, stop };
+    return { scenario: { ...scenario, url: `${base}/auth/me`, headers, credentialBytes: headerBytes(headers) }, stop };
   } catch (error) {
     await stop();
     return { scenario: { ...scenario, error: error instanceof Error ? error.message : String(error) }, stop: async () => {} };
