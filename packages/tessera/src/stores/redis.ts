@@ -518,36 +518,41 @@ export class RedisStore implements Store {
   async getSessionAndUser(sessionId: string): Promise<SessionAndUser | null> {
     this.#open();
     if (typeof sessionId !== 'string' || sessionId === '') return null;
-    let session = parseRecord(await this.#client.hmget(this.#record(idSlot(sessionId), sessionId), ...RECORD_FIELDS));
-    if (session === null) {
-      const tag = await this.#client.get(this.#pointer(sessionId));
-      if (tag === null) return null;
-      session = parseRecord(await this.#client.hmget(this.#record(tag, sessionId), ...RECORD_FIELDS));
-    }
+    const found = await this.#readRecord(sessionId, RECORD_FIELDS);
+    const session = found && parseRecord(found.values);
     if (!session) return null;
     const user = await this.#database.getUserById(session.userId);
     return user ? { session, user } : null;
   }
 
   /**
+   * HMGET of `fields` of a record, and its key: at the id's own slot, which is its user's for an
+   * id minted by sessionIdFor; otherwise (or for an unknown id) through a GET of its pointer.
+   * Null when no record has any of the fields.
+   */
+  async #readRecord(sessionId: string, fields: readonly string[]): Promise<{ key: string; values: RecordValues } | null> {
+    const own = this.#record(idSlot(sessionId), sessionId);
+    const values = await this.#client.hmget(own, ...fields);
+    if (!values.every((value) => value === null)) return { key: own, values };
+    const tag = await this.#client.get(this.#pointer(sessionId));
+    if (tag === null) return null;
+    const key = this.#record(tag, sessionId);
+    const pointed = await this.#client.hmget(key, ...fields);
+    return pointed.every((value) => value === null) ? null : { key, values: pointed };
+  }
+
+  /**
    * What a cookie check reads: the record's check fields and its copy of the user, in one
-   * HMGET (an id not minted by sessionIdFor costs a GET of its pointer and a second HMGET, as in
-   * getSessionAndUser). The user is read from
-   * the database only when the record holds no copy younger than `userSnapshotMaxAgeMs`; the
+   * HMGET (an id not minted by sessionIdFor costs a GET of its pointer and a second HMGET: see
+   * #readRecord). The user is read from the database only when the record holds no copy younger than `userSnapshotMaxAgeMs`; the
    * copy is then written back (a script that never recreates a record gone meanwhile).
    */
   async getSessionCheck(sessionId: string): Promise<SessionCheck | null> {
     this.#open();
     if (typeof sessionId !== 'string' || sessionId === '') return null;
-    let key = this.#record(idSlot(sessionId), sessionId);
-    let values = await this.#client.hmget(key, ...CHECK_FIELDS);
-    if (values.every((value) => value === null)) {
-      const tag = await this.#client.get(this.#pointer(sessionId));
-      if (tag === null) return null;
-      key = this.#record(tag, sessionId);
-      values = await this.#client.hmget(key, ...CHECK_FIELDS);
-      if (values.every((value) => value === null)) return null;
-    }
+    const found = await this.#readRecord(sessionId, CHECK_FIELDS);
+    if (found === null) return null;
+    const { key, values } = found;
     const session = parseCheckedSession(values);
     const now = this.#clock.nowMs();
     const copy = this.#snapshotMaxAge > 0 ? parseSnapshot(session.userId, values, now, this.#snapshotMaxAge) : null;
