@@ -6,6 +6,7 @@ import { freePort, startChild, waitForHttp } from './lib/children.js';
 import type { Child } from './lib/children.js';
 import { runLoad } from './lib/load.js';
 import { median } from './lib/timing.js';
+import { LOG_LEVELS } from '../packages/server/src/config.js';
 import { SERVER_NODE_FLAGS, signInBoth } from './http/tessera.js';
 
 /**
@@ -28,9 +29,8 @@ const mode = values.mode;
 const rounds = Number(values.rounds);
 const durationS = Number(values.duration);
 const logLevel = values['log-level'];
-const LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-if (positionals.length !== 2 || (mode !== 'jwt' && mode !== 'session') || !(rounds >= 1) || !(durationS >= 1) || !LEVELS.includes(logLevel)) {
-  console.error(`usage: node --import tsx bench/compare-builds.ts <cli.js A> <cli.js B> [--mode jwt|session] [--rounds N ≥ 1] [--duration S ≥ 1] [--log-level ${LEVELS.join('|')}]`);
+if (positionals.length !== 2 || (mode !== 'jwt' && mode !== 'session') || !(rounds >= 1) || !(durationS >= 1) || !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+  console.error(`usage: node --import tsx bench/compare-builds.ts <cli.js A> <cli.js B> [--mode jwt|session] [--rounds N ≥ 1] [--duration S ≥ 1] [--log-level ${LOG_LEVELS.join('|')}]`);
   process.exit(2);
 }
 

@@ -11,7 +11,7 @@ import { symbolizeCallgrind } from './lib/callgrind-symbols.js';
 import { firstJsonLine, startChild } from './lib/children.js';
 import { median } from './lib/timing.js';
 import { credentialsOf, sameBytesAs } from './http/scenarios.js';
-import { RUN_PREFIX, deleteRedisKeysAt } from './micro/stores.js';
+import { REDIS_URL, RUN_PREFIX, deleteRedisKeysAt } from './micro/stores.js';
 import { minterFor, nodeCommand, signInBoth, startTessera, startTesseraLibrary } from './http/tessera.js';
 import type { TesseraServer } from './http/tessera.js';
 import { ARGON2_WORKER_IDLE_MS } from '../packages/tessera/src/password/argon2-workers.js';
@@ -62,7 +62,6 @@ if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) {
 
 const SERVERS = fileURLToPath(new URL('./http/servers/', import.meta.url));
 // The Redis rows' keys: under a prefix of this run, deleted at the end (never a flush).
-const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = `${RUN_PREFIX}instructions:`;
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-instructions-'));

@@ -150,30 +150,25 @@ export function benchSchema(tag: string): string {
 
 /** Whether PostgreSQL answers at `url` (within 3 s). */
 export async function postgresReachable(url: string): Promise<boolean> {
+  return queryOnce(url, 'SELECT 1');
+}
+
+/** Drops `schema` and everything in it; a database that does not answer is left alone (nothing was kept there but this run's rows). */
+export async function dropSchemaAt(url: string, schema: string): Promise<void> {
+  await queryOnce(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+/** Runs `sql` on a connection of its own to `url` (3 s to connect); false when that fails. */
+async function queryOnce(url: string, sql: string): Promise<boolean> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query('SELECT 1');
+    await client.query(sql);
     return true;
   } catch {
     return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** Drops `schema` and everything in it; a database that does not answer is left alone. */
-export async function dropSchemaAt(url: string, schema: string): Promise<void> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } catch {
-    // Unreachable now: nothing was kept there but this run's rows.
   } finally {
     await client.end().catch(() => {});
   }
