@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { once } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
+import { createRedisClient } from '../../src/stores/redis.js';
 
 // Throwaway redis-server processes for tests: a standalone server, or a Redis Cluster of N
 // masters, on free loopback ports, with no persistence, in a temporary directory. Every process
@@ -90,6 +92,39 @@ async function freePort(): Promise<number> {
 async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
   return stdout;
+}
+
+/** A standalone redis-server of a test's own, a ready client of it, and `stop` for the three (client, server, its dir). */
+export interface StandaloneRedis {
+  readonly server: RedisServerHandle;
+  readonly client: Redis;
+  stop(): Promise<void>;
+}
+
+/** Starts a standalone redis-server in a temp dir and connects a client with the library's defaults (createRedisClient). */
+export async function startStandaloneRedis(): Promise<StandaloneRedis> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-redis-'));
+  let server: RedisServerHandle;
+  try {
+    server = await startRedisServer(dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const client = createRedisClient(`redis://127.0.0.1:${server.port}`);
+  client.on('error', () => {});
+  const stop = async (): Promise<void> => {
+    client.disconnect();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await once(client, 'ready');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { server, client, stop };
 }
 
 /** One redis-server process. */

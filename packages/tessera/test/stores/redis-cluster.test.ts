@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster } from 'ioredis';
 import { systemRandom } from '../../src/clock.js';
@@ -13,7 +10,7 @@ import { createMemoryStore } from '../../src/stores/memory.js';
 import { createRedisClient, createRedisCluster, createRedisStore, userTag } from '../../src/stores/redis.js';
 import { runStoreConformance } from './conformance.js';
 import { endRequest, makeSession, seedUser, T0 } from './conformance-fixtures.js';
-import { deleteKeysWithPrefix, keysWithPrefix, redisBinariesProbe, startRedisCluster, startRedisServer } from './redis-cluster-helper.js';
+import { deleteKeysWithPrefix, keysWithPrefix, redisBinariesProbe, startRedisCluster, startStandaloneRedis } from './redis-cluster-helper.js';
 import type { RedisClusterHandle } from './redis-cluster-helper.js';
 import { requireService } from './service-availability.js';
 
@@ -114,12 +111,8 @@ describe('Redis store on a 3-master Redis Cluster', { skip }, () => {
 
 describe('Redis store on a hung Redis', { skip }, () => {
   it('a paused server: commands time out (500 ms) instead of hanging', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tessera-redis-'));
-    const server = await startRedisServer(dir);
-    const redis = createRedisClient(`redis://127.0.0.1:${server.port}`);
-    redis.on('error', () => {});
+    const { server, client: redis, stop } = await startStandaloneRedis();
     try {
-      await once(redis, 'ready');
       const admin = createRedisClient(`redis://127.0.0.1:${server.port}`);
       await once(admin, 'ready');
       await admin.client('PAUSE', 3000, 'ALL');
@@ -130,9 +123,7 @@ describe('Redis store on a hung Redis', { skip }, () => {
       const elapsed = performance.now() - started;
       assert.ok(elapsed < 1500, `${Math.round(elapsed)} ms`);
     } finally {
-      redis.disconnect();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
+      await stop();
     }
   });
 });

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { createMemoryStore } from '../../src/stores/memory.js';
-import { createRedisClient, createRedisStore, redisClientOptions } from '../../src/stores/redis.js';
+import { createRedisStore, redisClientOptions } from '../../src/stores/redis.js';
 import { makeSession, seedUser, T0 } from './conformance-fixtures.js';
-import { redisBinariesProbe, startRedisServer } from './redis-cluster-helper.js';
+import { redisBinariesProbe, startStandaloneRedis } from './redis-cluster-helper.js';
 import { requireService } from './service-availability.js';
 
 // A Redis that hangs (SIGSTOP on a redis-server of this file's own; the shared one is never
@@ -23,12 +19,8 @@ const atT0: Clock = { nowMs: () => T0 };
 describe('Redis store with the default client options, Redis paused', { skip, timeout: 60_000 }, () => {
   it('concurrent cookie checks each fail after one command timeout (500 ms), none after two', async () => {
     assert.equal(redisClientOptions().enableAutoPipelining, false);
-    const dir = await mkdtemp(join(tmpdir(), 'tessera-redis-stall-'));
-    const server = await startRedisServer(dir);
-    const client = createRedisClient(`redis://127.0.0.1:${server.port}`);
-    client.on('error', () => {});
+    const { server, client, stop } = await startStandaloneRedis();
     try {
-      await once(client, 'ready');
       const store = createRedisStore({ client, database: createMemoryStore(), keyPrefix: 'stall:', clock: atT0 });
       const user = await seedUser(store, 1);
       const id = await store.sessionIdFor(user.id, 'AAAAAAAAAAAAAAAAAAAAAA');
@@ -57,9 +49,7 @@ describe('Redis store with the default client options, Redis paused', { skip, ti
         process.kill(server.pid, 'SIGCONT');
       }
     } finally {
-      client.disconnect();
-      await server.stop();
-      await rm(dir, { recursive: true, force: true });
+      await stop();
     }
   });
 });
