@@ -7,6 +7,7 @@ import type * as SqliteModule from '../../packages/tessera/src/stores/sqlite.js'
 import type * as RedisModule from '../../packages/tessera/src/stores/redis.js';
 import type * as PostgresModule from '../../packages/tessera/src/stores/postgres.js';
 import type * as ServerLoggerModule from '../../packages/server/src/logger.js';
+import type * as AccessLogModule from '../../packages/server/src/access-log.js';
 
 /**
  * Tessera as its users run it: the modules of its build (`npm run build`, emitted by tsc into
@@ -50,3 +51,4 @@ export const sqliteStore = await fromBuild<typeof SqliteModule>('tessera', 'stor
 export const redisStore = (): Promise<typeof RedisModule> => fromBuild('tessera', 'stores/redis.js');
 export const postgresStore = (): Promise<typeof PostgresModule> => fromBuild('tessera', 'stores/postgres.js');
 export const serverLogger = (): Promise<typeof ServerLoggerModule> => fromBuild('server', 'logger.js');
+export const accessLog = (): Promise<typeof AccessLogModule> => fromBuild('server', 'access-log.js');

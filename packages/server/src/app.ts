@@ -4,8 +4,9 @@ import type { DestinationStream } from 'pino';
 import { createTessera, errorResponse, TesseraError } from 'tessera';
 import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
 import { sendResponse, tesseraFastify } from 'tessera/fastify';
+import { AccessLog } from './access-log.js';
 import type { ServerConfig } from './config.js';
-import { createAccessLogger, createLogger, stdoutDestination, TesseraLogController } from './logger.js';
+import { createLogger, stdoutDestination, TesseraLogController } from './logger.js';
 import { withLazyChildren } from './lazy-logger.js';
 import type { TesseraMetrics } from './metrics.js';
 import { createMetrics } from './metrics.js';
@@ -118,9 +119,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     bodyLimit: BODY_LIMIT_BYTES,
     // Client addresses are derived by Tessera's own trusted-hops rule (TESSERA_TRUST_PROXY).
     trustProxy: false,
-    // One access line per request, at a twentieth of the cost of a redacted one (logger.ts);
-    // none with TESSERA_ACCESS_LOG=false.
-    logController: new TesseraLogController(createAccessLogger(config.accessLog ? logOptions : { ...logOptions, level: 'silent' })),
+    // One access line per request, joined from its parts (access-log.ts); none with
+    // TESSERA_ACCESS_LOG=false.
+    logController: new TesseraLogController(new AccessLog(config.accessLog ? config.logLevel : 'silent', logOptions.destination)),
     // The router's own refusals (a badly encoded URL, an over-long parameter) in the spec's shape.
     frameworkErrors: (error, _request, reply) => {
       const code = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'invalid_request';

@@ -16,6 +16,7 @@ import { LogController } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+import type { AccessLog } from './access-log.js';
 import type { LogLevel } from './config.js';
 
 /** What replaces a redacted value. */
@@ -134,31 +135,16 @@ export interface CreateLoggerOptions {
 
 /** A pino logger with Tessera's redaction and serializers. */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  return pinoOn({ level: options.level, redact, serializers }, options.destination);
-}
-
-function pinoOn(opts: LoggerOptions, destination: DestinationStream | undefined): Logger {
-  return destination === undefined ? pino(opts) : pino(opts, destination);
+  const opts: LoggerOptions = { level: options.level, redact, serializers };
+  return options.destination === undefined ? pino(opts) : pino(opts, options.destination);
 }
 
 /**
  * Standard output as pino writes it by default, made once so that the logger and the access
- * logger share it (one stream: their lines never interleave mid-line).
+ * log share it (one stream: their lines never interleave mid-line).
  */
 export function stdoutDestination(): DestinationStream {
   return pino.destination(1);
-}
-
-/**
- * The logger of the access lines ({@link TesseraLogController}): no redaction, no serializers.
- * Redaction is what makes a line dear: censoring the secret fields up to three objects deep
- * costs pino ~100 µs per line against ~4 µs for the line itself (`npm run bench:log-line`),
- * which an access line would pay on every request. An access line needs none: it is built
- * only from fields that cannot hold a secret (method, path without query string, remote
- * address, status, duration, request id).
- */
-export function createAccessLogger(options: CreateLoggerOptions): Logger {
-  return pinoOn({ level: options.level }, options.destination);
 }
 
 /** The options object for Fastify's `logger` setting. */
@@ -186,17 +172,17 @@ export function fastifyLoggerOptions(level: LogLevel, stream?: DestinationStream
 
 /**
  * Fastify's log controller, with one access line per request on completion (Fastify writes
- * two, "incoming request" and "request completed") through the unredacted access logger:
+ * two, "incoming request" and "request completed") through the {@link AccessLog}:
  * `{reqId, req: {method, url, remoteAddress}, res: {statusCode}, responseTime}` with the
  * path's query string dropped. A request that ends in an error is logged by Fastify's own
  * way, through the request's redacting logger. A request that matches no route gets its access
  * line (status 404) and no second line: Fastify's `Route GET:/x?token=… not found` would log
- * the raw URL with its query string. Use: `Fastify({ logController: new TesseraLogController(access) })`.
+ * the raw URL with its query string. Use: `Fastify({ logController: new TesseraLogController(new AccessLog(level, destination)) })`.
  */
 export class TesseraLogController extends LogController {
-  readonly #access: Logger;
+  readonly #access: AccessLog;
 
-  constructor(access: Logger) {
+  constructor(access: AccessLog) {
     super();
     this.#access = access;
   }
@@ -208,8 +194,8 @@ export class TesseraLogController extends LogController {
       super.requestCompleted(error, request, reply, metadata);
       return;
     }
-    if (!this.#access.isLevelEnabled('info') || this.isLogDisabled(request)) return;
-    this.#access.info({ [this.requestIdLogLabel]: request.id, req: serializeRequest(request), res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+    if (!this.#access.enabled || this.isLogDisabled(request)) return;
+    this.#access.write({ reqId: request.id, req: serializeRequest(request), statusCode: reply.statusCode, responseTime: reply.elapsedTime });
   }
 
   override routeNotFound(): void {}

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { REDACTED, TesseraLogController, createAccessLogger, createLogger, fastifyLoggerOptions, loggablePath, serializeRequest, serializeResponse } from '../src/logger.js';
+import { AccessLog } from '../src/access-log.js';
+import { REDACTED, TesseraLogController, createLogger, fastifyLoggerOptions, loggablePath, serializeRequest, serializeResponse } from '../src/logger.js';
 import { withLazyChildren } from '../src/lazy-logger.js';
 
 /** A pino destination that keeps every line. */
@@ -188,7 +189,7 @@ test('fastifyLoggerOptions without a stream has none', () => {
 /** Fastify with Tessera's logger and log controller, both writing to `out`. */
 function loggedApp(level: 'info' | 'warn', out: ReturnType<typeof capture>) {
   const options = { level, destination: out.stream };
-  return Fastify({ loggerInstance: withLazyChildren(createLogger(options)), logController: new TesseraLogController(createAccessLogger(options)) });
+  return Fastify({ loggerInstance: withLazyChildren(createLogger(options)), logController: new TesseraLogController(new AccessLog(level, out.stream)) });
 }
 
 test('TesseraLogController: one access line per request, on completion, with no query string, header or body', async () => {
@@ -222,7 +223,7 @@ test('TesseraLogController: below info no access line; a request that errors is 
   assert.equal(out.text(), '');
   // What Fastify calls when the response stream fails (a client reset mid-response).
   const request = { id: 'req-9', log: app.log.child({ reqId: 'req-9' }) };
-  const controller = new TesseraLogController(createAccessLogger({ level: 'warn', destination: out.stream }));
+  const controller = new TesseraLogController(new AccessLog('warn', out.stream));
   const failure = Object.assign(new Error('socket hang up'), { token: 'S3cret-on-the-error' });
   controller.requestCompleted(failure, request as never, { log: request.log, elapsedTime: 3, statusCode: 200 } as never);
   const line = out.lines().find((l) => l.msg === 'request errored');
