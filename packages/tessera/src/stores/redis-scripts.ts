@@ -209,21 +209,20 @@ return ids
 `);
 
 /**
- * The fields of a record that hold a copy of its user (RedisStore's user snapshot), in the
- * order RedisStore reads them: email, createdAt, disabledAt, emailVerifiedAt, and when the
- * copy was read from the database.
+ * The field of a record that holds a copy of its user (RedisStore's user snapshot): one JSON
+ * array, `[readAt, createdAt, disabledAt, emailVerifiedAt, email]`, written and dropped whole.
+ * One field, not five: each field a cookie check reads costs the client about 0.45 µs (a
+ * RESP argument out, a Buffer in and its decoding).
  */
-export const USER_SNAPSHOT_FIELDS = ['uEmail', 'uCreatedAt', 'uDisabledAt', 'uEmailVerifiedAt', 'uReadAt'] as const;
-const SNAPSHOT_FIELDS = USER_SNAPSHOT_FIELDS.map((name) => `'${name}'`).join(', ');
+export const USER_SNAPSHOT_FIELD = 'user';
 
 /**
- * KEYS: record. ARGV: field, value, … (the snapshot's present fields). Replaces the record's
+ * KEYS: record. ARGV: the copy ({@link USER_SNAPSHOT_FIELD}'s value). Replaces the record's
  * copy of its user; a record that no longer exists is not created again. Returns 1 or 0.
  */
 export const SET_USER_SNAPSHOT = script('setUserSnapshot', `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[1], ${SNAPSHOT_FIELDS})
-for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], '${USER_SNAPSHOT_FIELD}', ARGV[1])
 return 1
 `);
 
@@ -233,7 +232,7 @@ return 1
  */
 export const DROP_USER_SNAPSHOTS = script('dropUserSnapshots', `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('HDEL', ARGV[1] .. id, ${SNAPSHOT_FIELDS}) end
+for _, id in ipairs(ids) do redis.call('HDEL', ARGV[1] .. id, '${USER_SNAPSHOT_FIELD}') end
 return #ids
 `);
 

@@ -46,7 +46,7 @@ import {
   STASH_OUTBOX,
   TAKE_OUTBOX,
   TOUCH,
-  USER_SNAPSHOT_FIELDS,
+  USER_SNAPSHOT_FIELD,
 } from './redis-scripts.js';
 
 // The Redis store: Redis keeps what is hot and short-lived (session records of both modes,
@@ -482,7 +482,7 @@ export class RedisStore implements Store {
     const tag = userTag(session.userId);
     const fields: Array<string | number> = [];
     for (const name of RECORD_FIELDS) if (session[name] !== null) fields.push(name, session[name]);
-    if (this.#snapshotMaxAge > 0) fields.push(...snapshotPairs(user, clockNow));
+    if (this.#snapshotMaxAge > 0) fields.push(USER_SNAPSHOT_FIELD, snapshotOf(user, clockNow));
     const args = [clockNow, retain, session.id, session.absoluteExpiresAt, session.idleExpiresAt, ...fields];
     const record = this.#record(tag, session.id);
     const index = this.#index(session.userId);
@@ -553,13 +553,13 @@ export class RedisStore implements Store {
     const found = await this.#readRecord(sessionId, CHECK_FIELDS);
     if (found === null) return null;
     const { key, values } = found;
-    const session = parseCheckedSession(values);
+    const session = parseCheckedSession(sessionId, values);
     const now = this.#clock.nowMs();
     const copy = this.#snapshotMaxAge > 0 ? parseSnapshot(session.userId, values, now, this.#snapshotMaxAge) : null;
     if (copy) return { session, user: copy };
     const user = await this.#database.getUserById(session.userId);
     if (!user) return null;
-    if (this.#snapshotMaxAge > 0) await this.#run(SET_USER_SNAPSHOT, [key], snapshotPairs(user, now));
+    if (this.#snapshotMaxAge > 0) await this.#run(SET_USER_SNAPSHOT, [key], [snapshotOf(user, now)]);
     const { id, email, createdAt, disabledAt, emailVerifiedAt } = user;
     return { session, user: { id, email, createdAt, disabledAt, emailVerifiedAt } };
   }
@@ -850,17 +850,19 @@ function parseRecord(v: RecordValues): SessionRecord | null {
   };
 }
 
-/** What {@link RedisStore.getSessionCheck} reads: the check's fields of the record, then the copy of its user. */
+/**
+ * What {@link RedisStore.getSessionCheck} reads: the check's fields of the record, then the copy
+ * of its user. Not the id: the caller has it (it names the key).
+ */
 const CHECK_FIELDS = [
-  'id', 'userId', 'mode', 'secretHash', 'lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt',
-  ...USER_SNAPSHOT_FIELDS,
-] as const satisfies ReadonlyArray<keyof SessionRecord | (typeof USER_SNAPSHOT_FIELDS)[number]>;
+  'userId', 'mode', 'secretHash', 'lastSeenAt', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt', USER_SNAPSHOT_FIELD,
+] as const satisfies ReadonlyArray<keyof SessionRecord | typeof USER_SNAPSHOT_FIELD>;
 
-/** The check's fields of a record, from the values of {@link CHECK_FIELDS} (the record exists). */
-function parseCheckedSession(v: RecordValues): SessionCheck['session'] {
-  const [id, userId, mode, secretHash, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt] = v;
+/** The check's fields of record `id`, from the values of {@link CHECK_FIELDS} (the record exists). */
+function parseCheckedSession(id: string, v: RecordValues): SessionCheck['session'] {
+  const [userId, mode, secretHash, lastSeenAt, idleExpiresAt, absoluteExpiresAt, revokedAt] = v;
   return {
-    id: id ?? '',
+    id,
     userId: userId ?? '',
     mode: (mode ?? '') as SessionRecord['mode'],
     secretHash: secretHash ?? '',
@@ -871,24 +873,34 @@ function parseCheckedSession(v: RecordValues): SessionCheck['session'] {
   };
 }
 
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isOptTime = (value: unknown): value is number | null => value === null || isTime(value);
+
 /**
- * The copy of the user in the values of {@link CHECK_FIELDS}; null when absent, read `maxAge`
- * ago or earlier, or read "after" `now` (a clock set back must not stretch a copy's life).
+ * The copy of the user in the values of {@link CHECK_FIELDS}; null when absent or not well
+ * formed, read `maxAge` ago or earlier, or read "after" `now` (a clock set back must not
+ * stretch a copy's life).
  */
 function parseSnapshot(userId: string, v: RecordValues, now: number, maxAge: number): SessionCheck['user'] | null {
-  const [email, createdAt, disabledAt, emailVerifiedAt, readAt] = v.slice(8);
-  if (email == null || createdAt == null || readAt == null) return null;
-  const age = now - Number(readAt);
+  const packed = v[CHECK_FIELDS.length - 1];
+  if (packed == null) return null;
+  let copy: unknown;
+  try {
+    copy = JSON.parse(packed);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(copy) || copy.length !== 5) return null;
+  const [readAt, createdAt, disabledAt, emailVerifiedAt, email] = copy as unknown[];
+  if (!isTime(readAt) || !isTime(createdAt) || !isOptTime(disabledAt) || !isOptTime(emailVerifiedAt) || typeof email !== 'string') return null;
+  const age = now - readAt;
   if (!(age >= 0 && age < maxAge)) return null;
-  return { id: userId, email, createdAt: Number(createdAt), disabledAt: optNum(disabledAt), emailVerifiedAt: optNum(emailVerifiedAt) };
+  return { id: userId, email, createdAt, disabledAt, emailVerifiedAt };
 }
 
-/** The copy of `user` read at `readAt`, as the field/value pairs of a record (a null field is absent). */
-function snapshotPairs(user: UserRecord, readAt: number): Array<string | number> {
-  const pairs: Array<string | number> = ['uEmail', user.email, 'uCreatedAt', user.createdAt, 'uReadAt', readAt];
-  if (user.disabledAt !== null) pairs.push('uDisabledAt', user.disabledAt);
-  if (user.emailVerifiedAt !== null) pairs.push('uEmailVerifiedAt', user.emailVerifiedAt);
-  return pairs;
+/** The copy of `user` read at `readAt`, as {@link USER_SNAPSHOT_FIELD}'s value. */
+function snapshotOf(user: UserRecord, readAt: number): string {
+  return JSON.stringify([readAt, user.createdAt, user.disabledAt, user.emailVerifiedAt, user.email]);
 }
 
 const isActive = (s: SessionRecord, at: number): boolean =>
