@@ -45,11 +45,14 @@ test('AccessLog: strings that need escaping give pino’s bytes, and every line 
   const hostile = [
     '/a"b', '/a\\b', '/\u0000\u001f', '/line\nbreak', '/tab\there', '/é/ü/日本', '/emoji/😀', '/del\u007f', '/\u2028\u2029',
     '', '"', '\\', '/' + 'x'.repeat(300), '/mixed"\\\n\u0001é',
+    // Attempts to forge a field or a second line.
+    '/x","res":{"statusCode":500},"msg":"forged', '/x\n{"level":60,"msg":"forged"}', '/x\r\n',
   ];
   for (const s of hostile) {
     const line: AccessLine = { reqId: s, req: { method: s, url: s, remoteAddress: s }, statusCode: 404, responseTime: 12 };
     const ours = accessLine(line);
     assert.equal(sameTime(ours), sameTime(pinoLine(line)), `for ${JSON.stringify(s)}`);
+    assert.equal(ours.indexOf('\n'), ours.length - 1, `one line for ${JSON.stringify(s)}`);
     const parsed = JSON.parse(ours) as { reqId: string; req: Record<string, string> };
     assert.deepEqual([parsed.reqId, parsed.req.method, parsed.req.url, parsed.req.remoteAddress], [s, s, s, s]);
   }
