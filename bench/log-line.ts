@@ -15,7 +15,8 @@ const { AccessLog } = await accessLog();
  * through each logger it has: the redacting logger (Tessera's secret field names censored up
  * to three objects deep), the same with the censoring cut to fewer levels, pino without
  * redaction (how the access line was written until session 12), and the access log
- * (access-log.ts), which writes the one line per request. In-process, median of rounds.
+ * (access-log.ts), which writes the one line per request and hands a turn's lines to the
+ * stream at once (here: after each line, or after each 32). In-process, median of rounds.
  *
  *   npm run bench:log-line -- [--lines 50000] [--rounds 5]
  */
@@ -66,10 +67,14 @@ try {
       throughPino(pino({ level: 'info', redact: { paths: REDACT_PATHS.filter((p) => depthOf(p) <= depth), censor: '[redacted]' } }, destination)),
     ]),
     ['pino without redaction (the access line until session 12)', throughPino(pino({ level: 'info' }, destination))],
-    ['tessera serve, access log: the line per request', () => {
-      const { reqId, req, res, responseTime } = accessFields();
-      access.write({ reqId, req, statusCode: res.statusCode, responseTime });
-    }],
+    ...[1, 32].map((perWrite): [string, WriteLine] => {
+      let written = 0;
+      return [`tessera serve, access log: the line per request, ${perWrite === 1 ? 'one line' : `${perWrite} lines (a busy event-loop turn)`} per write`, () => {
+        const { reqId, req, res, responseTime } = accessFields();
+        access.write({ reqId, req, statusCode: res.statusCode, responseTime });
+        if (++written % perWrite === 0) access.flush();
+      }];
+    }),
   ];
   console.log(`| logger | µs per line (median of ${rounds} rounds of ${lines} lines, to a file) |`);
   console.log('|---|---:|');

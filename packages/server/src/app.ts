@@ -113,6 +113,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   // purge once at start too, in the background.
   auth.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'purge at start failed'));
 
+  const accessLog = new AccessLog(config.accessLog ? config.logLevel : 'silent', logOptions.destination);
   const app = Fastify({
     // Request loggers become pino children only when they write (lazy-logger.ts).
     loggerInstance: withLazyChildren(logger),
@@ -121,7 +122,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     trustProxy: false,
     // One access line per request, joined from its parts (access-log.ts); none with
     // TESSERA_ACCESS_LOG=false.
-    logController: new TesseraLogController(new AccessLog(config.accessLog ? config.logLevel : 'silent', logOptions.destination)),
+    logController: new TesseraLogController(accessLog),
     // The router's own refusals (a badly encoded URL, an over-long parameter) in the spec's shape.
     frameworkErrors: (error, _request, reply) => {
       const code = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'not_found' : 'invalid_request';
@@ -201,6 +202,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     metrics,
     async close() {
       await app.close();
+      accessLog.flush();
       await auth.close();
       mail.close();
       await stores.close();

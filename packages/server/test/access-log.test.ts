@@ -21,10 +21,14 @@ function pinoLine(line: AccessLine): string {
 
 function accessLine(line: AccessLine): string {
   const out = capture();
-  new AccessLog('info', out.stream).write(line);
-  assert.equal(out.writes.length, 1, 'one write per line: lines of the shared stream never interleave');
+  const log = new AccessLog('info', out.stream);
+  log.write(line);
+  log.flush();
+  assert.equal(out.writes.length, 1);
   return out.writes[0]!;
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The two lines with their times (taken a moment apart) set equal. */
 const sameTime = (line: string): string => line.replace(/^\{"level":30,"time":\d+,/, '{"level":30,"time":0,');
@@ -83,11 +87,41 @@ test('AccessLog: an undefined request field is left out, as pino leaves it; a no
   assert.equal(sameTime(accessLine(onlyAddress)), sameTime(pinoLine(onlyAddress)));
 });
 
-test('AccessLog writes at info and below, and nothing above info or when silent', () => {
+test('AccessLog hands the lines of one event-loop turn to the stream in one write, at the end of the turn', async () => {
+  const out = capture();
+  const log = new AccessLog('info', out.stream);
+  for (const reqId of ['req-1', 'req-2', 'req-3']) log.write({ ...typical, reqId });
+  assert.equal(out.writes.length, 0, 'not before the turn ends');
+  await nextTurn();
+  assert.equal(out.writes.length, 1);
+  const lines = out.writes[0]!.split('\n');
+  assert.equal(lines.pop(), '', 'whole lines only');
+  assert.deepEqual(lines.map((l) => (JSON.parse(l) as { reqId: string }).reqId), ['req-1', 'req-2', 'req-3']);
+  // The next turn's lines are a write of their own.
+  log.write({ ...typical, reqId: 'req-4' });
+  await nextTurn();
+  assert.equal(out.writes.length, 2);
+  assert.equal((JSON.parse(out.writes[1]!) as { reqId: string }).reqId, 'req-4');
+});
+
+test('AccessLog.flush hands the pending lines over at once, and writes nothing when none are pending', async () => {
+  const out = capture();
+  const log = new AccessLog('info', out.stream);
+  log.flush();
+  assert.equal(out.writes.length, 0);
+  log.write(typical);
+  log.flush();
+  assert.equal(out.writes.length, 1);
+  await nextTurn();
+  assert.equal(out.writes.length, 1, 'the end of the turn finds nothing left to write');
+});
+
+test('AccessLog writes at info and below, and nothing above info or when silent', async () => {
   for (const level of LOG_LEVELS) {
     const out = capture();
     const log = new AccessLog(level, out.stream);
     log.write(typical);
+    await nextTurn();
     const expected = pino({ level }).isLevelEnabled('info');
     assert.equal(log.enabled, expected, level);
     assert.equal(out.writes.length, expected ? 1 : 0, level);

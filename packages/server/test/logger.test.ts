@@ -186,6 +186,8 @@ test('fastifyLoggerOptions without a stream has none', () => {
   assert.ok(opts.redact.paths.includes('res.headers["set-cookie"]'));
 });
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Fastify with Tessera's logger and log controller, both writing to `out`. */
 function loggedApp(level: 'info' | 'warn', out: ReturnType<typeof capture>) {
   const options = { level, destination: out.stream };
@@ -202,6 +204,8 @@ test('TesseraLogController: one access line per request, on completion, with no 
   } finally {
     await app.close();
   }
+  // Access lines reach the stream at the end of the event-loop turn (access-log.ts).
+  await nextTurn();
   const text = out.text();
   assert.ok(!text.includes('S3cret'), `a secret leaked: ${text}`);
   const lines = out.lines().filter((l) => l.reqId !== undefined);
@@ -220,6 +224,7 @@ test('TesseraLogController: below info no access line; a request that errors is 
   app.get('/x', async () => ({ ok: true }));
   await app.ready();
   assert.equal((await app.inject({ method: 'GET', url: '/x' })).statusCode, 200);
+  await nextTurn();
   assert.equal(out.text(), '');
   // What Fastify calls when the response stream fails (a client reset mid-response).
   const request = { id: 'req-9', log: app.log.child({ reqId: 'req-9' }) };

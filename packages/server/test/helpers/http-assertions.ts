@@ -153,8 +153,9 @@ export async function signInDevice(s: TestServer, secrets: Set<string>, mode: 's
  * password, token and cookie value the file used). Returns the log for further checks.
  */
 export async function disposeAndCheckLog(s: TestServer, secrets: Iterable<string>): Promise<string> {
-  const log = s.logText();
+  // Closing hands the last access lines to the stream (access-log.ts), so read after it.
   await s.dispose();
+  const log = s.logText();
   assert.ok(log.includes('"msg":"request completed"'), 'the log was captured');
   for (const secret of secrets) assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
   return log;
