@@ -22,13 +22,13 @@
  * {@link AccessLog.flush} hands them over at once (the server calls it when it closes).
  */
 import { hostname } from 'node:os';
+import pino from 'pino';
 import type { DestinationStream } from 'pino';
 import type { LogLevel } from './config.js';
 import type { LoggedRequest } from './logger.js';
 
-/** pino's numeric value of each level: a line is written when its level is at least the logger's. */
-const LEVEL_VALUES: Readonly<Record<LogLevel, number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-const INFO = LEVEL_VALUES.info;
+/** pino's number for `info`: a line is written when the logger's level is at most this. */
+const INFO = pino.levels.values.info!;
 
 /** Printable ASCII without `"` and `\`: such a string is its own JSON body. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -67,7 +67,7 @@ export class AccessLog {
   readonly #flushAtTurnEnd = (): void => this.flush();
 
   constructor(level: LogLevel, destination: DestinationStream) {
-    this.enabled = LEVEL_VALUES[level] <= INFO;
+    this.enabled = level !== 'silent' && pino.levels.values[level]! <= INFO;
     this.#destination = destination;
     this.#bindings = `,"pid":${process.pid},"hostname":${jsonString(hostname())}`;
   }

@@ -544,8 +544,9 @@ export class RedisStore implements Store {
   /**
    * What a cookie check reads: the record's check fields and its copy of the user, in one
    * HMGET (an id not minted by sessionIdFor costs a GET of its pointer and a second HMGET: see
-   * #readRecord). The user is read from the database only when the record holds no copy younger than `userSnapshotMaxAgeMs`; the
-   * copy is then written back (a script that never recreates a record gone meanwhile).
+   * #readRecord). The user is read from the database only when the record holds no copy
+   * younger than `userSnapshotMaxAgeMs`; the copy is then written back (a script that never
+   * recreates a record gone meanwhile).
    */
   async getSessionCheck(sessionId: string): Promise<SessionCheck | null> {
     this.#open();
