@@ -25,11 +25,39 @@ export const SERVER_VERSION = '0.1.0';
 /** The largest request body accepted (spec: 16 KiB, then 413). */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
+/**
+ * How long the server waits on a client: the defence against clients that hold connections
+ * open by sending or reading slowly (docs/security.md, "Slow clients").
+ */
+export interface HttpTimeouts {
+  /** The request line and headers must arrive within this; then 400 and the connection closes. */
+  headersMs: number;
+  /** The whole request, headers and body, must arrive within this; then 400 and the connection closes. */
+  requestMs: number;
+  /** How often Node compares the requests in progress with `requestMs`: a late request is refused up to this much after its deadline. */
+  checkIntervalMs: number;
+  /** A connection on which nothing is read or written for this long is closed, in the middle of a response too (a client that stops reading). */
+  idleMs: number;
+  /** A kept-alive connection that sends no next request for this long is closed. */
+  keepAliveMs: number;
+}
+
+/** The server's {@link HttpTimeouts}. */
+export const HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
+  headersMs: 10_000,
+  requestMs: 30_000,
+  checkIntervalMs: 5_000,
+  idleMs: 60_000,
+  keepAliveMs: 72_000,
+});
+
 /** Things tests may replace. */
 export interface ServerDependencies {
   logStream?: DestinationStream;
   clock?: Clock;
   passwordHasher?: PasswordHasher;
+  /** Shorter timeouts, for tests of slow clients that should not take a minute. */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 /** A built server: the Fastify app, the auth service, and how to stop both. */
@@ -113,6 +141,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   // purge once at start too, in the background.
   auth.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'purge at start failed'));
 
+  const timeouts = { ...HTTP_TIMEOUTS, ...deps.httpTimeouts };
   const accessLog = new AccessLog(config.accessLog ? config.logLevel : 'silent', logOptions.destination);
   const app = Fastify({
     // Request loggers become pino children only when they write (lazy-logger.ts).
@@ -136,12 +165,27 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
         return;
       }
       const tooLarge = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(new TesseraError('invalid_request', { message: tooLarge ? 'The request headers are too large.' : 'The request is malformed.' }).toJSON());
-      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`);
+      // A request that did not arrive within requestMs (a slow or stalled client). 400, not
+      // Node's 408: the spec's codes pair invalid_request with 400, and a status of its own
+      // would need a code the spec does not have.
+      const late = (error as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const message = tooLarge ? 'The request headers are too large.' : late ? 'The request did not arrive in time.' : 'The request is malformed.';
+      const body = JSON.stringify(new TesseraError('invalid_request', { message }).toJSON());
+      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n${body}`);
     },
     return503OnClosing: true,
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // The idle timer, re-armed per request by Node, costs about 3,000 instructions of a
+    // seen-token `GET /auth/me` (bench/README.md, "What the server's extras cost"); the
+    // deadlines are checked by one timer for all connections.
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Both deadlines go to Node's constructor: Node 20 cuts a body that trickles in at the
+    // request deadline only when the headers deadline is no later, and Fastify's own
+    // `requestTimeout` is set after construction, next to Node's 60 s default for headers (a
+    // body sent a byte at a time then held its connection for 60 s, not 30: slow-clients.test.ts).
+    // Fastify assigns its `requestTimeout` to the server after construction, so it is given too.
+    requestTimeout: timeouts.requestMs,
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
   });
 
   // The API speaks JSON only: any other body type is a 415, not parsed as text.

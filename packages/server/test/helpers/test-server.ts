@@ -6,7 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { createArgon2Hasher, ManualClock } from 'tessera';
 import type { PasswordHasher } from 'tessera';
 import { buildServer } from '../../src/app.js';
-import type { TesseraServer } from '../../src/app.js';
+import type { HttpTimeouts, TesseraServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
 /** A password that passes the default policy. */
@@ -32,6 +32,8 @@ export interface TestServerOptions {
   realHasher?: boolean;
   /** A hasher of the test's own (queue limits). */
   passwordHasher?: PasswordHasher;
+  /** Shorter HTTP timeouts (slow-client tests). */
+  httpTimeouts?: Partial<HttpTimeouts>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -43,6 +45,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await buildServer(config, {
     logStream,
     ...(clock ? { clock } : {}),
+    ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
     ...(options.passwordHasher ? { passwordHasher: options.passwordHasher }
       : options.realHasher ? {} : { passwordHasher: createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 }) }),
   });
