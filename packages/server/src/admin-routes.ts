@@ -102,7 +102,7 @@ export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKe
       ...noValidation,
       schema: {
         tags: ['admin'], security: SECURITY, params: ID_PARAMS,
-        summary: action === 'disable' ? 'Disables an account and ends every session and token family at once' : 'Lets a disabled account sign in again',
+        summary: action === 'disable' ? 'Disables an account and ends every session and token family at once' : 'Lets an account sign in again: enables it, and ends the lock of its password sign-in after 100 consecutive failures',
       },
     }, guarded(async (request, reply) => {
       const done = action === 'disable' ? await auth.disableUser(userId(request)) : await auth.enableUser(userId(request));

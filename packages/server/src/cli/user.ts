@@ -19,7 +19,7 @@ Commands:
   create --email E --password-stdin   create an account (password: one line on stdin)
   list [--limit N] [--after ID]       list accounts in id order, a page at a time
   disable <id|email>                  disable an account and end all its sessions and tokens
-  enable <id|email>                   let a disabled account sign in again
+  enable <id|email>                   let an account sign in again (disabled or locked)
   delete <id|email> --yes             delete an account (its sessions end first)
 
 Every command takes --json and the configuration flags; see "tessera user <command> --help".`;
@@ -61,7 +61,7 @@ ${CONFIG_FLAGS_HELP}`;
 const DISABLE_USAGE = refUsage('disable', `Disables an account: it can no longer sign in or refresh, and every session record and access
 token it holds is refused from the next request on, on every instance (through the durable
 revocation feed and the cluster bus). Idempotent.`);
-const ENABLE_USAGE = refUsage('enable', 'Lets a disabled account sign in again (ended sessions stay ended).');
+const ENABLE_USAGE = refUsage('enable', 'Lets an account sign in again: enables it, and ends the lock of its password sign-in after 100 consecutive failures (ended sessions stay ended).');
 const DELETE_USAGE = refUsage('delete', `Deletes an account: every session and token ends first (as with disable), then the
 account and its session records are removed; the email becomes free. Audit entries stay.`, ' --yes');
 

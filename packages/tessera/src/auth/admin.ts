@@ -105,9 +105,15 @@ export async function disableUser(ctx: AuthContext, userId: string): Promise<boo
   return true;
 }
 
-/** Enables a disabled account (it may sign in again; ended sessions stay ended). False for an unknown user. */
+/**
+ * Lets an account sign in again: enables it if it was disabled, and ends a lock of its
+ * password sign-in after 100 consecutive failures (which waits for a password reset or an
+ * administrator). Ended sessions stay ended. False for an unknown user.
+ */
 export async function enableUser(ctx: AuthContext, userId: string): Promise<boolean> {
-  if (!(await ctx.store.setUserDisabled(userId, null))) return false;
+  const user = await ctx.store.getUserById(userId);
+  if (!user || !(await ctx.store.setUserDisabled(userId, null))) return false;
+  await ctx.throttle.unlockAccount(user.emailNormalized);
   await recordAudit(ctx, { type: 'user_enabled', userId });
   ctx.options.onEvent({ type: 'user_admin', action: 'enabled', userId });
   return true;

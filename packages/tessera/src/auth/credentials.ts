@@ -46,6 +46,10 @@ export async function register(ctx: AuthContext, input: { email: unknown; passwo
     emailVerifiedAt: null,
   };
   await ctx.store.createUser(user);
+  // Failures counted against this email before the account existed (guesses at an unknown
+  // email count like any others) are not the new account's: they would otherwise leave it
+  // born locked, until a password reset.
+  await ctx.throttle.unlockAccount(emailNormalized);
   ctx.options.onEvent({ type: 'sign_up', userId: user.id });
   await recordAudit(ctx, { type: 'sign_up', userId: user.id, ip: client?.ip });
   // A sign-up discloses nothing by mailing: the 201 (or 409) already said the address is taken.

@@ -64,7 +64,10 @@ export interface Tessera {
    * instance. False for an unknown user.
    */
   disableUser(userId: string): Promise<boolean>;
-  /** Administration: lets a disabled account sign in again. False for an unknown user. */
+  /**
+   * Administration: lets an account sign in again: enables it if disabled, and ends the lock
+   * of its password sign-in after 100 consecutive failures. False for an unknown user.
+   */
   enableUser(userId: string): Promise<boolean>;
   /**
    * Administration: ends everything (as `disableUser`), then deletes the account and its

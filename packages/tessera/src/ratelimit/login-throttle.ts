@@ -12,9 +12,12 @@ import type { FailureCount, Store } from '../stores/types.js';
  *   out (an attacker's IP has its own key).
  * - account: at most `maxConsecutiveFailuresPerAccount` consecutive failures, from any IP.
  *   NIST caps consecutive failures at 100; this bounds a distributed attack (many IPs, one
- *   account) to 100 guesses, which against a blocklisted password space is negligible. The
- *   lock does not end with the window: only a success, `unlockAccount` (password reset or
- *   an administrator), or the failures ageing out of the store's retention end it.
+ *   account) to 100 guesses, which against a blocklisted password space is negligible.
+ *   Failures count toward it for `accountRetentionSeconds` (30 days: the store stays bounded
+ *   for emails that are only ever guessed at). Reaching the limit writes a lock that is kept
+ *   until `unlockAccount` (a password reset, an administrator, the email's registration) or a
+ *   success clears it: the spec's "waits for a password reset or an administrator", so the
+ *   lock does not lift by itself when the failures that made it age out.
  *
  * The throttle never looks users up: an unknown email takes exactly the same path, so its
  * answers reveal nothing about which accounts exist. Keys are SHA-256 digests of a
@@ -59,13 +62,21 @@ export interface LoginThrottle {
   /** Forgets the failures of this account and of this account + IP after a success. */
   recordSuccess(emailNormalized: string, ip: string): Promise<void>;
   /**
-   * Ends an account lock (after a password reset, or by an administrator). Account + IP
-   * counters cannot be enumerated (their keys are hashes) and end with their window.
+   * Ends an account lock and forgets the account's failures (after a password reset, by an
+   * administrator, or when the email is registered: failures recorded before an account
+   * existed are not its own). Account + IP counters cannot be enumerated (their keys are
+   * hashes) and end with their window.
    */
   unlockAccount(emailNormalized: string): Promise<void>;
 }
 
 const DAY_SECONDS = 86_400;
+
+/**
+ * How long the store keeps an account lock: for good, in effect (a store needs an expiry to
+ * purge by; 100 years). Only clearing it ends it.
+ */
+const ACCOUNT_LOCK_KEPT_MS = 100 * 365 * DAY_SECONDS * 1000;
 
 /** Length-prefixed UTF-8 parts: no part can be confused with a separator or its neighbour. */
 function throttleKey(...parts: string[]): string {
@@ -82,6 +93,11 @@ function throttleKey(...parts: string[]): string {
 /** The store key of the account layer (exported for tests and diagnostics). */
 export function accountThrottleKey(emailNormalized: string): string {
   return throttleKey('tessera/login/account/v1', emailNormalized);
+}
+
+/** The store key of the account lock, written when the account layer reaches its limit (exported for tests and diagnostics). */
+export function accountLockKey(emailNormalized: string): string {
+  return throttleKey('tessera/login/account-lock/v1', emailNormalized);
 }
 
 /** The store key of the account + IP layer (exported for tests and diagnostics). */
@@ -128,12 +144,26 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
 
   const check = async (emailNormalized: string, ip: string): Promise<void> => {
     const now = clock.nowMs();
-    const [pair, account] = await Promise.all([
+    const [pair, account, lock] = await Promise.all([
       store.countLoginFailures(accountIpThrottleKey(emailNormalized, ip), now - windowMs + 1),
       store.countLoginFailures(accountThrottleKey(emailNormalized), now - retentionMs),
+      store.countLoginFailures(accountLockKey(emailNormalized), 0),
     ]);
-    refuseIfOver(pair, account, now, 1);
+    refuseIfOver(pair, lock.count > 0 ? { count: maxAccount, oldestAt: lock.oldestAt } : account, now, 1);
   };
+
+  /** Adds one failure to the account layer; locks the account when that reaches the limit. */
+  const addAccountFailure = async (emailNormalized: string, now: number): Promise<FailureCount> => {
+    const account = await store.addLoginFailure(accountThrottleKey(emailNormalized), now, now - retentionMs, now + retentionMs);
+    if (account.count >= maxAccount) await store.addLoginFailure(accountLockKey(emailNormalized), now, 0, now + ACCOUNT_LOCK_KEPT_MS);
+    return account;
+  };
+
+  /** Forgets the account layer's failures and its lock. */
+  const clearAccount = (emailNormalized: string): Promise<unknown> => Promise.all([
+    store.clearLoginFailures(accountThrottleKey(emailNormalized)),
+    store.clearLoginFailures(accountLockKey(emailNormalized)),
+  ]);
 
   return {
     check,
@@ -148,7 +178,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       const now = clock.nowMs();
       const [pair, account] = await Promise.all([
         store.addLoginFailure(accountIpThrottleKey(emailNormalized, ip), now, now - windowMs + 1, now + windowMs),
-        store.addLoginFailure(accountThrottleKey(emailNormalized), now, now - retentionMs, now + retentionMs),
+        addAccountFailure(emailNormalized, now),
       ]);
       refuseIfOver(pair, account, now, 0);
     },
@@ -158,20 +188,18 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       // Each entry is kept only as long as it can count, so the store stays bounded.
       await Promise.all([
         store.addLoginFailure(accountIpThrottleKey(emailNormalized, ip), now, now - windowMs + 1, now + windowMs),
-        store.addLoginFailure(accountThrottleKey(emailNormalized), now, now - retentionMs, now + retentionMs),
+        addAccountFailure(emailNormalized, now),
       ]);
     },
 
     async recordSuccess(emailNormalized, ip) {
-      // "Consecutive" failures (NIST): a success starts the count again.
-      await Promise.all([
-        store.clearLoginFailures(accountIpThrottleKey(emailNormalized, ip)),
-        store.clearLoginFailures(accountThrottleKey(emailNormalized)),
-      ]);
+      // "Consecutive" failures (NIST): a success starts the count again. (The attempt that
+      // reached the limit may itself have been the right password: its lock goes too.)
+      await Promise.all([store.clearLoginFailures(accountIpThrottleKey(emailNormalized, ip)), clearAccount(emailNormalized)]);
     },
 
     async unlockAccount(emailNormalized) {
-      await store.clearLoginFailures(accountThrottleKey(emailNormalized));
+      await clearAccount(emailNormalized);
     },
   };
 }

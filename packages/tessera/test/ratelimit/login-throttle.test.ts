@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/clock.js';
 import { TesseraError } from '../../src/errors.js';
-import { accountIpThrottleKey, accountThrottleKey, createLoginThrottle } from '../../src/ratelimit/login-throttle.js';
+import { accountIpThrottleKey, accountLockKey, accountThrottleKey, createLoginThrottle } from '../../src/ratelimit/login-throttle.js';
 import type { LoginThrottle } from '../../src/ratelimit/login-throttle.js';
 import { FakeFailureStore } from './fake-failure-store.js';
 
@@ -92,13 +92,45 @@ test('the account locks after 100 consecutive failures from 100 IPs, beyond the 
   assert.equal(await outcome(throttle, EMAIL, '192.0.2.200'), null);
 });
 
-test('a lock nobody clears ends only when its failures leave the 30-day retention', async () => {
-  const { clock, throttle } = setup();
+test('a lock nobody clears outlasts the failures that made it: it waits for unlockAccount (a reset or an administrator)', async () => {
+  const { clock, store, throttle } = setup();
   for (let i = 0; i < 100; i++) await throttle.recordFailure(EMAIL, `10.2.0.${i}`);
-  clock.advanceSeconds(30 * 86_400 - 1);
-  assert.equal(await outcome(throttle, EMAIL, IP), 3600);
-  clock.advanceSeconds(2);
+  clock.advanceSeconds(30 * 86_400 + 1);
+  assert.equal((await store.countLoginFailures(accountThrottleKey(EMAIL), 0)).count, 100, 'the failures are still stored (the fake purges nothing)');
+  assert.equal(await outcome(throttle, EMAIL, IP), 3600, 'past the failures\' 30 days');
+  clock.advanceSeconds(5 * 365 * 86_400);
+  assert.equal(await outcome(throttle, EMAIL, IP), 3600, 'five years on');
+  await throttle.unlockAccount(EMAIL);
   assert.equal(await outcome(throttle, EMAIL, IP), null);
+  assert.equal((await store.countLoginFailures(accountLockKey(EMAIL), 0)).count, 0);
+});
+
+test('the lock is stored for good, apart from the failures\' 30 days', async () => {
+  const { clock, store, throttle } = setup();
+  const now = clock.nowMs();
+  for (let i = 0; i < 99; i++) await throttle.recordFailure(EMAIL, `10.3.0.${i}`);
+  assert.equal(store.entries.get(accountLockKey(EMAIL)), undefined, '99 failures write no lock');
+  await throttle.recordFailure(EMAIL, '10.3.1.0');
+  const [lock] = store.entries.get(accountLockKey(EMAIL)) ?? [];
+  assert.ok(lock, 'the 100th failure writes the lock');
+  assert.ok(lock.expiresAt - now >= 99 * 365 * 86_400_000, `lock kept ${lock.expiresAt - now} ms`);
+});
+
+test('the attempt that reaches the limit may still be the right password: its success ends the lock', async () => {
+  const { throttle } = setup();
+  for (let i = 0; i < 99; i++) await throttle.recordFailure(EMAIL, `10.4.0.${i}`);
+  await throttle.admit(EMAIL, IP); // the 100th attempt, counted before its password is checked
+  assert.equal(await outcome(throttle, EMAIL, '192.0.2.9'), 3600, 'locked while it is being checked');
+  await throttle.recordSuccess(EMAIL, IP);
+  assert.equal(await outcome(throttle, EMAIL, '192.0.2.9'), null);
+});
+
+test('fewer than 100 failures in 30 days do not lock: older ones no longer count', async () => {
+  const { clock, throttle } = setup();
+  for (let i = 0; i < 60; i++) await throttle.recordFailure(EMAIL, `10.5.0.${i}`);
+  clock.advanceSeconds(30 * 86_400 + 1);
+  for (let i = 0; i < 60; i++) await throttle.recordFailure(EMAIL, `10.5.1.${i}`);
+  assert.equal(await outcome(throttle, EMAIL, '192.0.2.10'), null);
 });
 
 test('99 failures do not lock, and a success resets the consecutive count', async () => {
@@ -121,6 +153,7 @@ test('failures are stored with expiries: the window for account+IP, 30 days for 
 test('keys are fixed-length digests: no PII, no ambiguity', () => {
   const keys = [
     accountThrottleKey(EMAIL),
+    accountLockKey(EMAIL),
     accountIpThrottleKey(EMAIL, IP),
     accountIpThrottleKey('a:b', 'c'),
     accountIpThrottleKey('a', 'b:c'),
@@ -148,7 +181,7 @@ test('an unknown email takes exactly the same path as a known one', async () => 
     outcomes.push(await outcome(throttle, email, IP));
     // Replace the email-specific keys by role names, then compare the call sequences.
     const calls = store.calls.map((c) =>
-      c.replaceAll(accountIpThrottleKey(email, IP), 'PAIR').replaceAll(accountThrottleKey(email), 'ACCOUNT'),
+      c.replaceAll(accountIpThrottleKey(email, IP), 'PAIR').replaceAll(accountThrottleKey(email), 'ACCOUNT').replaceAll(accountLockKey(email), 'LOCK'),
     );
     return { outcomes, calls };
   }
