@@ -186,7 +186,44 @@ export interface SqliteOpenOptions {
    * is outgrown by a few thousand sessions in use.
    */
   cacheSizeMiB?: number;
+  /**
+   * How long a statement that finds the database locked by another connection (another
+   * process writing, a `VACUUM`) waits for it, in milliseconds (0 to 60,000; default
+   * {@link DEFAULT_SQLITE_BUSY_TIMEOUT_MS}), before it fails and the store answers 503
+   * `unavailable`. better-sqlite3 is synchronous, so the wait blocks the whole event loop:
+   * every request of the process waits with it. Keep it short.
+   */
+  busyTimeoutMs?: number;
 }
+
+/**
+ * Default of {@link SqliteOpenOptions.busyTimeoutMs}: 250 ms, the store timeout of the Redis
+ * and PostgreSQL stores. Another process's write (a CLI command) takes milliseconds; a lock
+ * held longer is an outage, answered 503 at once rather than by freezing the process. It was
+ * 5 s until session 13: with a second connection holding the write lock, one sign-up took
+ * 10 s to fail and `/healthz` took 5 s to answer meanwhile (docs/security.md).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * // A batch job of its own, not a server: it may wait longer for the server's writes.
+ * const db = openSqliteDatabase('data/tessera.db', { busyTimeoutMs: 20 * DEFAULT_SQLITE_BUSY_TIMEOUT_MS })
+ * ```
+ */
+export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 250;
+/**
+ * Largest accepted {@link SqliteOpenOptions.busyTimeoutMs} (60 s).
+ *
+ * @example
+ * ```ts
+ * import { MAX_SQLITE_BUSY_TIMEOUT_MS, openSqliteDatabase } from 'tessera/sqlite'
+ *
+ * const asked = Number(process.env.SQLITE_BUSY_MS ?? 250)
+ * const db = openSqliteDatabase('data/tessera.db', { busyTimeoutMs: Math.min(asked, MAX_SQLITE_BUSY_TIMEOUT_MS) })
+ * ```
+ */
+export const MAX_SQLITE_BUSY_TIMEOUT_MS = 60_000;
 
 /**
  * Default of {@link SqliteOpenOptions.cacheSizeMiB}: 128 MiB. Session ids are random, so each
@@ -217,8 +254,8 @@ export const MAX_SQLITE_CACHE_MIB = 65_536;
 
 /**
  * Opens (creating if needed) a SQLite database file for a store, with WAL journaling,
- * `synchronous = NORMAL`, a 5 s busy timeout, foreign keys on and a page cache of
- * `cacheSizeMiB` (see {@link SqliteOpenOptions}). The file holds signing keys: a missing
+ * `synchronous = NORMAL`, a busy timeout of `busyTimeoutMs` (250 ms), foreign keys on and a
+ * page cache of `cacheSizeMiB` (see {@link SqliteOpenOptions}). The file holds signing keys: a missing
  * parent directory is created with mode 0700 and a missing file with mode 0600.
  * `':memory:'` opens a private in-memory database.
  *
@@ -236,6 +273,10 @@ export function openSqliteDatabase(path: string, options: SqliteOpenOptions = {}
   if (!Number.isInteger(cacheSizeMiB) || cacheSizeMiB < 1 || cacheSizeMiB > MAX_SQLITE_CACHE_MIB) {
     throw new TesseraError('invalid_request', { message: `Option cacheSizeMiB must be an integer from 1 to ${MAX_SQLITE_CACHE_MIB}.` });
   }
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > MAX_SQLITE_BUSY_TIMEOUT_MS) {
+    throw new TesseraError('invalid_request', { message: `Option busyTimeoutMs must be an integer from 0 to ${MAX_SQLITE_BUSY_TIMEOUT_MS}.` });
+  }
   if (path !== ':memory:' && path !== '') {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
@@ -248,7 +289,7 @@ export function openSqliteDatabase(path: string, options: SqliteOpenOptions = {}
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
     // A negative cache_size is in KiB rather than pages.
     db.pragma(`cache_size = -${cacheSizeMiB * 1024}`);

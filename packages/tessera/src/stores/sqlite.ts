@@ -24,7 +24,7 @@ import type {
   UserRecord,
 } from './types.js';
 
-export { DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_CACHE_MIB, openSqliteDatabase } from './sqlite-schema.js';
+export { DEFAULT_SQLITE_BUSY_TIMEOUT_MS, DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_BUSY_TIMEOUT_MS, MAX_SQLITE_CACHE_MIB, openSqliteDatabase } from './sqlite-schema.js';
 export type { SqliteOpenOptions } from './sqlite-schema.js';
 
 // The SQLite store: one file, for a single node. better-sqlite3 is synchronous, so every

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Database } from 'better-sqlite3';
 import { migrateSqlite, SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, sqliteSchemaVersion } from '../../src/stores/sqlite-schema.js';
-import { createSqliteStore, DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_CACHE_MIB, openSqliteDatabase, SqliteStore } from '../../src/stores/sqlite.js';
+import { createSqliteStore, DEFAULT_SQLITE_BUSY_TIMEOUT_MS, DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_BUSY_TIMEOUT_MS, MAX_SQLITE_CACHE_MIB, openSqliteDatabase, SqliteStore } from '../../src/stores/sqlite.js';
 import { TesseraError } from '../../src/errors.js';
 import { runStoreConformance } from './conformance.js';
 import { makeKey, makeSession, makeUser, MINUTE, T0 } from './conformance-fixtures.js';
@@ -67,7 +67,8 @@ describe('SQLite store', () => {
       assert.equal((await stat(path)).mode & 0o777, 0o600);
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
-      assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+      assert.equal(db.pragma('busy_timeout', { simple: true }), DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
+      assert.equal(DEFAULT_SQLITE_BUSY_TIMEOUT_MS, 250);
       assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(db.pragma('cache_size', { simple: true }), -DEFAULT_SQLITE_CACHE_MIB * 1024, 'the page cache in KiB');
       const store = createSqliteStore(db);
@@ -91,6 +92,39 @@ describe('SQLite store', () => {
       assert.throws(() => openSqliteDatabase(path, { cacheSizeMiB }), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && /cacheSizeMiB/.test(e.message), String(cacheSizeMiB));
     }
     await assert.rejects(stat(path), { code: 'ENOENT' }, 'a refused option creates no file');
+  });
+
+  it('openSqliteDatabase sets the busy timeout as asked and refuses one out of range', async () => {
+    const db = openSqliteDatabase(':memory:', { busyTimeoutMs: 1_000 });
+    try {
+      assert.equal(db.pragma('busy_timeout', { simple: true }), 1_000);
+    } finally {
+      db.close();
+    }
+    const path = join(await tempDir(), 'never.db');
+    for (const busyTimeoutMs of [-1, 0.5, MAX_SQLITE_BUSY_TIMEOUT_MS + 1, Number.NaN]) {
+      assert.throws(() => openSqliteDatabase(path, { busyTimeoutMs }), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_request' && /busyTimeoutMs/.test(e.message), String(busyTimeoutMs));
+    }
+    await assert.rejects(stat(path), { code: 'ENOENT' }, 'a refused option creates no file');
+  });
+
+  it('a write that finds the database locked by another connection fails after the busy timeout, not 5 s later', async () => {
+    const path = join(await tempDir(), 'tessera.db');
+    const store = createSqliteStore(openSqliteDatabase(path));
+    await store.migrate();
+    const other = openSqliteDatabase(path);
+    try {
+      other.exec('BEGIN IMMEDIATE'); // holds the write lock, as another process's long write would
+      const started = performance.now();
+      await assert.rejects(store.getOrCreateSecret('cookie', 'a secret'), (e: unknown) => (e as { code?: string }).code === 'SQLITE_BUSY');
+      const waited = performance.now() - started;
+      assert.ok(waited >= DEFAULT_SQLITE_BUSY_TIMEOUT_MS * 0.8 && waited < 2_000, `waited ${Math.round(waited)} ms`);
+      other.exec('ROLLBACK');
+      assert.equal(await store.getOrCreateSecret('cookie', 'a secret'), 'a secret', 'the lock released, the write goes through');
+    } finally {
+      other.close();
+      await store.close();
+    }
   });
 
   it('data survives closing and reopening the file', async () => {
