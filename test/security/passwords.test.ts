@@ -9,6 +9,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import { assertRefusal, AttemptLog, body, GOOD_PASSWORD, median, SESSION_COOKIE, startTestServer, uniqueEmail } from './helpers.js';
 import type { TestServer } from './helpers.js';
@@ -47,6 +49,20 @@ describe('account enumeration (real argon2 parameters)', () => {
     const log = s.logText();
     await s.dispose();
     attempts.assertAbsent(log);
+  });
+
+  it('the running server stores argon2id hashes at the OWASP parameters (19 MiB, 2 passes, 1 lane), salted per account', async () => {
+    const emails = [uniqueEmail('params'), uniqueEmail('params')];
+    for (const email of emails) assert.equal((await register(s, email)).statusCode, 201);
+    const db = new BetterSqlite3(join(s.dataDir, 'tessera.db'), { readonly: true });
+    try {
+      const read = db.prepare<[string], { password_hash: string }>('SELECT password_hash FROM users WHERE email_normalized = ?');
+      const hashes = emails.map((email) => read.get(email.toLowerCase())!.password_hash);
+      for (const hash of hashes) assert.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+      assert.notEqual(hashes[0], hashes[1], 'the same password, two salts');
+    } finally {
+      db.close();
+    }
   });
 
   it(`${2 * ENUMERATION_ATTEMPTS_PER_KIND} alternating attempts: unknown email and wrong password get the same status, body, headers and time`, async (t) => {

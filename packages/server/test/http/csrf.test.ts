@@ -183,6 +183,17 @@ describe('bearer-authenticated requests are not subject to the Origin check (no 
     assert.equal((await call({ method: 'POST', url: '/auth/logout', headers: { ...k.headers, origin: EVIL } })).statusCode, 204);
   });
 
+  it('a Bearer token does not carry a victim\'s cookie past the check: cookie + the attacker\'s own token from a foreign origin is 403, and the victim stays signed in', async () => {
+    const victim = await device('session');
+    const attacker = await device('jwt');
+    for (const [label, options] of cookieRequests(victim, victim.id)) {
+      const res = await call(withHeaders(options, { authorization: (attacker.headers as { authorization: string }).authorization, origin: EVIL, 'sec-fetch-site': 'cross-site' }));
+      assertForbidden(res);
+      assert.equal((await me(victim.headers)).statusCode, 200, `${label}: the victim's session survives`);
+    }
+    assert.equal((await me(attacker.headers)).statusCode, 200, 'nor did the attacker\'s token act');
+  });
+
   it('refresh with the token in the body (no cookie) from a foreign origin succeeds', async () => {
     const j = await device('jwt');
     const res = await call({ method: 'POST', url: '/auth/refresh', headers: { origin: EVIL }, payload: { refreshToken: j.body.refreshToken } });

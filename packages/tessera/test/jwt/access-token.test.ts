@@ -107,6 +107,9 @@ describe('access tokens', () => {
     const future = { ...claims, iat: NOW + tol, exp: NOW + tol + 900 };
     assert.ok(verifyAccessToken(signAccessToken(future, key), options(ring)));
     refused(() => verifyAccessToken(signAccessToken({ ...future, iat: NOW + tol + 1, exp: NOW + tol + 901 }, key), options(ring)), 'unauthorized', 'issued_in_future');
+    const notYet = signAccessToken({ ...claims, nbf: NOW + tol + 1 }, key);
+    refused(() => verifyAccessToken(notYet, options(ring)), 'unauthorized', 'not_yet_valid');
+    assert.ok(verifyAccessToken(notYet, options(ring, NOW + 1)), 'valid a second later');
     assert.ok(verifyAccessToken(signAccessToken({ ...claims, exp: claims.iat + TEST_VERIFY.maxTtlSeconds }, key), options(ring)));
     refused(() => verifyAccessToken(signAccessToken({ ...claims, exp: claims.iat + TEST_VERIFY.maxTtlSeconds + 1 }, key), options(ring)), 'unauthorized', 'ttl_too_long');
   });
