@@ -34,7 +34,7 @@ export interface HttpTimeouts {
   headersMs: number;
   /** The whole request, headers and body, must arrive within this; then 400 and the connection closes. */
   requestMs: number;
-  /** How often Node compares the requests in progress with `requestMs`: a late request is refused up to this much after its deadline. */
+  /** How often Node compares the requests in progress with their deadlines: a late request is refused up to this much after its deadline. */
   checkIntervalMs: number;
   /** A connection on which nothing is read or written for this long is closed, in the middle of a response too (a client that stops reading). */
   idleMs: number;
@@ -165,9 +165,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
         return;
       }
       const tooLarge = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
-      // A request that did not arrive within requestMs (a slow or stalled client). 400, not
-      // Node's 408: the spec's codes pair invalid_request with 400, and a status of its own
-      // would need a code the spec does not have.
+      // A request that did not arrive by its deadline (headersMs, requestMs): a slow or
+      // stalled client. 400, not Node's 408: the spec's codes pair invalid_request with 400,
+      // and a status of its own would need a code the spec does not have.
       const late = (error as NodeJS.ErrnoException).code === 'ERR_HTTP_REQUEST_TIMEOUT';
       const message = tooLarge ? 'The request headers are too large.' : late ? 'The request did not arrive in time.' : 'The request is malformed.';
       const body = JSON.stringify(new TesseraError('invalid_request', { message }).toJSON());
@@ -179,11 +179,11 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     // deadlines are checked by one timer for all connections.
     connectionTimeout: timeouts.idleMs,
     keepAliveTimeout: timeouts.keepAliveMs,
-    // Both deadlines go to Node's constructor: Node 20 cuts a body that trickles in at the
-    // request deadline only when the headers deadline is no later, and Fastify's own
-    // `requestTimeout` is set after construction, next to Node's 60 s default for headers (a
-    // body sent a byte at a time then held its connection for 60 s, not 30: slow-clients.test.ts).
-    // Fastify assigns its `requestTimeout` to the server after construction, so it is given too.
+    // Both deadlines go to Node's constructor (`http`): on Node 20 a body that trickles in is
+    // cut at the request deadline only when the headers deadline is no later, and Node's
+    // default for headers is 60 s (with Fastify's `requestTimeout` alone, a body sent a byte
+    // at a time held its connection for 60 s, not 30: slow-clients.test.ts). Fastify assigns
+    // its own `requestTimeout` to the server after construction, so it gets the same value.
     requestTimeout: timeouts.requestMs,
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
   });
