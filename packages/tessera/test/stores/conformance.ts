@@ -173,6 +173,14 @@ function throttleConformance(store: CurrentStore): void {
     assert.deepEqual(await store().countLoginFailures('ip:1', 0), { count: 0, oldestAt: null });
     assert.deepEqual(await store().countLoginFailures('email:a', 0), { count: 1, oldestAt: T0 + 40 });
   });
+
+  it('login failures: an entry kept for a century (the account lock) is stored, counted from 0 and cleared', async () => {
+    const century = 100 * 365 * DAY;
+    assert.deepEqual(await store().addLoginFailure('lock:a', T0, 0, T0 + century), { count: 1, oldestAt: T0 });
+    assert.deepEqual(await store().countLoginFailures('lock:a', 0), { count: 1, oldestAt: T0 });
+    await store().clearLoginFailures('lock:a');
+    assert.deepEqual(await store().countLoginFailures('lock:a', 0), { count: 0, oldestAt: null });
+  });
 }
 
 function keyConformance(store: CurrentStore): void {
