@@ -103,11 +103,15 @@ export function parseCommand(argv: readonly string[], spec: CommandSpec): Parsed
  */
 const ID_STARTING_WITH_DASH = /^-[A-Za-z0-9_-]{21}(?:[A-Za-z0-9_-]{21})?$/;
 
+/** A negative number given to a flag (`--limit -1`): a value out of range, not a missing one. */
+const NEGATIVE_NUMBER = /^-[0-9]+(?:\.[0-9]+)?$/;
+
 /**
  * Lets identifiers that begin with "-" be passed as arguments and flag values, as parseArgs
  * would otherwise read them as (unknown) flags: `tessera user enable -x1…` and
  * `--after -x1…` work as written. Only the exact shape of an id is concerned, and never a
- * declared flag; `--` keeps its usual meaning.
+ * declared flag; `--` keeps its usual meaning. A negative number after a flag that takes a
+ * value is that flag's value too, so that `--limit -1` is told its range.
  */
 function idsAsArguments(argv: readonly string[], options: OptionSpecs): string[] {
   const declared = (arg: string) => arg.startsWith('--') && Object.hasOwn(options, arg.slice(2));
@@ -120,7 +124,7 @@ function idsAsArguments(argv: readonly string[], options: OptionSpecs): string[]
       break;
     }
     const next = argv[i + 1];
-    if (declared(arg) && options[arg.slice(2)]!.type === 'string' && next !== undefined && ID_STARTING_WITH_DASH.test(next)) {
+    if (declared(arg) && options[arg.slice(2)]!.type === 'string' && next !== undefined && (ID_STARTING_WITH_DASH.test(next) || NEGATIVE_NUMBER.test(next))) {
       out.push(`${arg}=${next}`);
       i++;
     } else if (ID_STARTING_WITH_DASH.test(arg) && !declared(arg)) {

@@ -66,18 +66,21 @@ describe('tessera CLI basics', () => {
   });
 
   it('a bad flag exits 2 naming the flag, never the value given to it', async () => {
-    const [unknown, missing, typed, range] = await Promise.all([
+    const [unknown, missing, typed, range, negative] = await Promise.all([
       runCli(data.dir, ['user', 'list', '--bogus=s3cret-value']),
       runCli(data.dir, ['user', 'list', '--limit']),
       runCli(data.dir, ['keys', 'list', '--json=yes']),
       runCli(data.dir, ['user', 'list', '--limit', '5000']),
+      runCli(data.dir, ['user', 'list', '--limit', '-1']),
     ]);
-    for (const r of [unknown, missing, typed, range]) assert.equal(r.code, 2, r.stderr);
+    for (const r of [unknown, missing, typed, range, negative]) assert.equal(r.code, 2, r.stderr);
     assert.match(unknown.stderr, /unknown flag --bogus/);
     assert.ok(!unknown.stderr.includes('s3cret-value'));
     assert.match(missing.stderr, /--limit needs a value/);
     assert.match(typed.stderr, /--json takes no value/);
     assert.match(range.stderr, /--limit must be an integer from 1 to 1000/);
+    // A negative number is the flag's value, out of range, not a flag of its own.
+    assert.match(negative.stderr, /--limit must be an integer from 1 to 1000; got "-1"/);
   });
 
   it('a bad configuration exits 2 naming the variable (and not the secret URL)', async () => {
