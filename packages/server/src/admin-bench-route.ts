@@ -52,7 +52,7 @@ const BODY_SCHEMA = {
 
 const DESCRIPTION = 'Starts a throwaway server on a temporary SQLite database in a child process, signs in once per mode and loads '
   + 'GET /auth/me with autocannon, first with the session cookie, then with the bearer access token, each after a warm-up. '
-  + '200 `{run:"short", generatedAt, machine, durationSeconds, warmupSeconds, connections, endpoint, results:[{mode, requestsPerSecond, p50Ms, p99Ms, credentialBytes, requests, errors}]}`. '
+  + '200 `{run:"short", generatedAt, machine, durationSeconds, warmupSeconds, connections, endpoint, results:[{mode, requestsPerSecond, meanMs, p50Ms, p99Ms, credentialBytes, requests, errors}]}`. '
   + 'One run at a time: 429 `rate_limited` with Retry-After while one runs. 403 `forbidden` from another site\'s page.';
 
 /** The body's settings, each an integer within its bounds; absent ones take the default. */

@@ -42,7 +42,7 @@ describe('tessera hash calibrate', () => {
 });
 
 describe('tessera bench', () => {
-  it('loads GET /auth/me in both modes and prints req/s, p50, p99 and the credential bytes (table and JSON)', async () => {
+  it('loads GET /auth/me in both modes and prints req/s, mean, p50, p99 and the credential bytes (table and JSON)', async () => {
     // Both outputs at once: nothing here depends on the speed measured.
     const [r, human] = await Promise.all([
       runCli(data.dir, ['bench', '--duration', '1', '--warmup', '0', '--connections', '2', '--json'], { timeoutMs: 40_000 }),
@@ -51,17 +51,21 @@ describe('tessera bench', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^GET \/auth\/me, 1 connection, 1 s per mode after 1 s of warm-up/);
-    assert.match(human.stdout, /MODE\s+REQ\/S\s+P50 MS\s+P99 MS\s+CREDENTIAL BYTES\s+ERRORS/);
-    assert.match(human.stdout, /^session\s+\d+/m);
-    assert.match(human.stdout, /^jwt\s+\d+/m);
+    assert.match(human.stdout, /MODE\s+REQ\/S\s+MEAN MS\s+P50 MS\s+P99 MS\s+CREDENTIAL BYTES\s+ERRORS/);
+    // The mean to hundredths; the percentiles in whole milliseconds, "<1" below one.
+    assert.match(human.stdout, /^session\s+\d+\s+\d+\.\d\d\s+(<1|\d+)\s+(<1|\d+)\s+\d+\s+0$/m);
+    assert.match(human.stdout, /^jwt\s+\d+\s+\d+\.\d\d\s+(<1|\d+)\s+(<1|\d+)\s+\d+\s+0$/m);
     const out = json(r);
     assert.equal(out.durationSeconds, 1);
     assert.equal(out.warmupSeconds, 0);
     assert.equal(out.connections, 2);
     assert.deepEqual(out.results.map((x: { mode: string }) => x.mode), ['session', 'jwt']);
     for (const x of out.results) {
-      assert.deepEqual(Object.keys(x).sort(), ['credentialBytes', 'errors', 'mode', 'p50Ms', 'p99Ms', 'requests', 'requestsPerSecond']);
+      assert.deepEqual(Object.keys(x).sort(), ['credentialBytes', 'errors', 'meanMs', 'mode', 'p50Ms', 'p99Ms', 'requests', 'requestsPerSecond']);
       assert.ok(x.requests > 0 && x.requestsPerSecond > 0, JSON.stringify(x));
+      // Little's law over 2 connections, one request in flight on each.
+      assert.ok(Math.abs(x.meanMs - (2 * 1000) / x.requestsPerSecond) < 1e-9, JSON.stringify(x));
+      assert.ok(Number.isInteger(x.p50Ms) && Number.isInteger(x.p99Ms), JSON.stringify(x));
       assert.equal(x.errors, 0);
       assert.ok(x.p99Ms >= x.p50Ms);
     }
