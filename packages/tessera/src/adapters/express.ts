@@ -171,8 +171,10 @@ function bodyParserError(error: unknown): TesseraError | null {
 }
 
 /**
- * Express middleware: answers the auth API under `routePrefix` (reading its own JSON bodies,
- * so it works before or after `express.json()`), and offers `requireAuth` for your routes.
+ * Express middleware: answers the auth API under `routePrefix`, and offers `requireAuth` for
+ * your routes. Mount it before body parsers (`express.json()`, …): it reads its own bodies by
+ * the spec's rules. Behind a parser it still works, with the parser's decoding, and refuses a
+ * parsed body that came without `Content-Length` (413: its size can no longer be checked).
  * Requests to other paths go on untouched (their bodies unread).
  *
  * @example
@@ -211,9 +213,16 @@ export function tesseraExpress(options: TesseraExpressOptions): TesseraExpress {
   };
 
   const bodyErrors: ErrorRequestHandler = (error: unknown, req: Request, res: Response, next: NextFunction) => {
-    const mapped = matchAuthRoute(prefix, req.baseUrl + req.path, req.method).kind === 'none' ? null : bodyParserError(error);
+    const match = matchAuthRoute(prefix, req.baseUrl + req.path, req.method);
+    const mapped = match.kind === 'none' ? null : bodyParserError(error);
     if (!mapped || res.headersSent) {
       next(error);
+      return;
+    }
+    // A route that reads no body (GET, or a method it does not allow) answers as if the
+    // application's parser had not run: the same 200 or 405 as without it.
+    if (match.kind === 'method_not_allowed' || (match.kind === 'route' && match.route.method === 'GET')) {
+      routes(req, res, next);
       return;
     }
     sendResponse(res, errorResponse(mapped));

@@ -11,7 +11,7 @@ import type { HttpRequestInfo, HttpResponse } from '../http/http-types.js';
 import { withEveryAuthorization } from '../http/raw-headers.js';
 import { parseQuery } from '../http/query.js';
 import type { QueryParams } from '../http/query.js';
-import { BODY_LIMIT_BYTES } from '../http/read-json-body.js';
+import { BODY_LIMIT_BYTES, parseJsonBody } from '../http/read-json-body.js';
 import { requireOptionalPeer } from '../require-optional-peer.js';
 
 /**
@@ -154,9 +154,21 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
   if (options.routePrefix === false) return;
   const prefix = options.routePrefix ?? '/auth';
   await app.register(async (scope) => {
-    // The spec's body rules hold whatever the application configured elsewhere: JSON only
-    // (a text/plain body is a 415, not a string) and at most 16 KiB (413).
-    scope.removeContentTypeParser('text/plain');
+    // The spec's body rules hold whatever the application configured elsewhere: one parser
+    // takes every body here, and the rules of the other adapters judge its bytes (JSON in
+    // UTF-8, decoded strictly; uncompressed; at most 16 KiB). Fastify's own JSON parser would
+    // take other charsets, replace invalid UTF-8 (two passwords would become one), and the
+    // application's parsers (a form parser, a catch-all) would apply to the auth API too.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (request, bytes, done) => {
+      try {
+        done(null, parseJsonBody({ contentType: request.headers['content-type'], contentEncoding: request.headers['content-encoding'] }, bytes as Buffer));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+    // An unknown path under the prefix is the spec's 404, not Fastify's default shape.
+    scope.setNotFoundHandler((_request, reply) => sendResponse(reply, errorResponse(new TesseraError('not_found'))));
     scope.setErrorHandler((error, request, reply) => {
       const e = error instanceof TesseraError ? error : frameworkError(error as { statusCode?: number; code?: string });
       if (e.status >= 500) request.log.error({ err: error }, 'auth route failed');

@@ -93,6 +93,11 @@ function headersOf(request: Request, url: URL): Record<string, string> {
 
 async function readStream(request: Request, limitBytes: number): Promise<Uint8Array | 'too_large'> {
   if (request.body === null) return new Uint8Array(0);
+  // A middleware in front read it (Hono's `c.req.json()`, a validator): say so, rather than
+  // that it "could not be read".
+  if (request.bodyUsed) {
+    throw new TesseraError('invalid_request', { message: 'The request body was read before the auth handler: mount it before middleware that reads bodies.' });
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

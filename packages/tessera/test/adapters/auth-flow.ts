@@ -108,6 +108,15 @@ export async function exerciseAuthFlow(send: Send, protectedPath = '/hello'): Pr
     assert.equal(await errorCode(await send(`/auth/audit?${query}`, { headers: bearer }), 400), 'invalid_request', query);
   }
 
+  // One session record ended by id, the way a browser's fetch sends it: DELETE with no body
+  // and no Content-Length (a server such as @hono/node-server still hands the handler an
+  // empty body stream: no body, not a body of the wrong media type).
+  const third = cookiePair(await send('/auth/login', postJson(credentials)), 'tessera_session');
+  const thirdId = (await me({ cookie: third })).auth.id;
+  const ended = await send(`/auth/sessions/${encodeURIComponent(thirdId)}`, { method: 'DELETE', headers: bearer });
+  assert.equal(ended.status, 204);
+  assert.equal(await errorCode(await send(protectedPath, { headers: { cookie: third } }), 401), 'unauthorized');
+
   // Sign-out ends the session record: both cookies are cleared, each in its own header.
   const sessionLogout = await send('/auth/logout', { method: 'POST', headers: { cookie } });
   assert.equal(sessionLogout.status, 204);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -22,7 +23,34 @@ async function serve(app: Express): Promise<Send> {
   servers.push(server);
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return (path, init) => fetch(base + path, init);
+  const send: Send = (path, init) => fetch(base + path, init);
+  bases.set(send, base);
+  return send;
+}
+
+const bases = new Map<Send, string>();
+
+/** A request fetch cannot send (a GET with a body): status and error code. */
+async function raw(send: Send, method: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; code: string | undefined }> {
+  // Content-Length set here: Node's client sends a GET body unframed otherwise.
+  const req = httpRequest(`${bases.get(send)!}${path}`, { method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } });
+  req.end(body);
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  return { status: res.statusCode!, code: text.startsWith('{') ? (JSON.parse(text) as { error?: { code?: string } }).error?.code : undefined };
+}
+
+/** A body sent in chunks, without Content-Length. */
+function chunkedBody(text: string): RequestInit {
+  const bytes = new TextEncoder().encode(text);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 4096) controller.enqueue(bytes.subarray(i, i + 4096));
+      controller.close();
+    },
+  });
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit;
 }
 
 /** An app with the protected routes of the journey, Tessera mounted by `mount`. */
@@ -154,6 +182,26 @@ describe('tessera/express: bodies and errors in the spec shape', () => {
     assert.equal(await errorCode(await bare('/auth/login', { method: 'POST', body: new Uint8Array([123, 125]) }), 415), 'unsupported_media_type');
     // The server is still fine afterwards.
     assert.equal((await bare('/auth/me')).status, 401);
+  });
+
+  it('after express.json(): a parsed body is refused when its size cannot be checked (no Content-Length) or it was compressed', async () => {
+    const small = JSON.stringify({ email: 'chunked@example.com', password: PASSWORD });
+    // Read by Tessera itself, a small chunked body is fine; parsed by express.json() first,
+    // nothing says how large it was any more (whitespace and repeated keys vanish in parsing).
+    assert.equal(await errorCode(await bare('/auth/login', chunkedBody(small)), 401), 'invalid_credentials');
+    assert.equal(await errorCode(await jsonFirst('/auth/login', chunkedBody(small)), 413), 'payload_too_large');
+    assert.equal(await errorCode(await jsonFirst('/auth/login', chunkedBody(sizedJson(30 * 1024))), 413), 'payload_too_large');
+    // With Content-Length, the parsed body is judged by it.
+    assert.equal(await errorCode(await jsonFirst('/auth/login', postJson({ email: 'chunked@example.com', password: PASSWORD })), 401), 'invalid_credentials');
+    const gzip = gzipSync(small);
+    assert.equal(await errorCode(await jsonFirst('/auth/login', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzip }), 415), 'unsupported_media_type');
+  });
+
+  it('after express.json(): a malformed body on a route that reads none is ignored (405, or the GET answered)', async () => {
+    const badJson = { 'content-type': 'application/json' };
+    assert.deepEqual(await raw(jsonFirst, 'PUT', '/auth/login', badJson, '{"email":'), { status: 405, code: 'method_not_allowed' });
+    assert.deepEqual(await raw(jsonFirst, 'GET', '/auth/me', badJson, '{"email":'), { status: 401, code: 'unauthorized' });
+    assert.deepEqual(await raw(jsonFirst, 'POST', '/auth/login', badJson, '{"email":'), { status: 400, code: 'invalid_request' });
   });
 
   it('405 with Allow for a wrong method on an auth path; other paths fall through to the app', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { tesseraFastify } from '../../src/adapters/fastify.js';
@@ -14,6 +15,9 @@ import type { Send } from './auth-flow.js';
 let f: Fixture;
 let app: FastifyInstance;
 let send: Send;
+/** An app with parsers of its own (a form parser, a catch-all), registered before the plugin. */
+let parsers: FastifyInstance;
+let sendParsers: Send;
 before(async () => {
   f = await makeTessera();
   app = Fastify();
@@ -21,9 +25,20 @@ before(async () => {
   app.get('/hello', { preHandler: app.requireAuth }, async (req) => ({ userId: req.auth?.status === 'authenticated' ? req.auth.userId : null }));
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   send = (path, init) => fetch(base + path, init);
+
+  parsers = Fastify();
+  parsers.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  parsers.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, { raw: body }));
+  await parsers.register(tesseraFastify, { auth: f.auth });
+  parsers.post('/form', async (req) => ({ got: req.body }));
+  const parsersBase = await parsers.listen({ port: 0, host: '127.0.0.1' });
+  sendParsers = (path, init) => fetch(parsersBase + path, init);
 });
 after(async () => {
   await app.close();
+  await parsers.close();
   await f.auth.close();
 });
 
@@ -41,5 +56,30 @@ describe('tessera/fastify', () => {
     const wrong = await send('/auth/login');
     assert.equal(wrong.headers.get('allow'), 'POST');
     assert.equal(await errorCode(wrong, 405), 'method_not_allowed');
+  });
+
+  it('judges bodies by the library rules, not by Fastify parsers or the application ones', async () => {
+    await send('/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'rules@example.com', password: PASSWORD }) });
+    const login = { email: 'rules@example.com', password: PASSWORD };
+    for (const s of [send, sendParsers]) {
+      const post = (body: string | Uint8Array, headers: Record<string, string>) => s('/auth/login', { method: 'POST', headers, body });
+      // Another charset, or bytes that are not UTF-8 (Fastify's parser would have replaced
+      // them, so that two different passwords became one), are refused.
+      assert.equal(await errorCode(await post(JSON.stringify(login), { 'content-type': 'application/json; charset=latin1' }), 415), 'unsupported_media_type');
+      const invalidUtf8 = new Uint8Array([...new TextEncoder().encode('{"email":"rules@example.com","password":"'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+      assert.equal(await errorCode(await post(invalidUtf8, { 'content-type': 'application/json' }), 400), 'invalid_request');
+      assert.equal(await errorCode(await post(gzipSync(JSON.stringify(login)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 415), 'unsupported_media_type');
+      // A structured-syntax JSON type is JSON, as in the other adapters.
+      assert.equal((await post(JSON.stringify(login), { 'content-type': 'application/vnd.api+json' })).status, 200);
+      // The application's form and catch-all parsers do not reach the auth API.
+      assert.equal(await errorCode(await post(new URLSearchParams(login).toString(), { 'content-type': 'application/x-www-form-urlencoded' }), 415), 'unsupported_media_type');
+      assert.equal(await errorCode(await post('hello', { 'content-type': 'text/plain' }), 415), 'unsupported_media_type');
+      assert.equal(await errorCode(await post('x'.repeat(17 * 1024), { 'content-type': 'text/plain' }), 413), 'payload_too_large');
+      // An unknown path under the prefix is the spec's 404.
+      assert.equal(await errorCode(await s('/auth/nothing-here'), 404), 'not_found');
+    }
+    // The application's own routes keep its parsers.
+    const form = await sendParsers('/form', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    assert.deepEqual(await form.json(), { got: { a: '1' } });
   });
 });

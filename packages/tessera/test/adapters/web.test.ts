@@ -112,6 +112,32 @@ describe('tessera/web: routing, bodies and errors', () => {
     assert.equal(await errorCode(await send('/auth/login', { method: 'POST' }), 400), 'invalid_request');
   });
 
+  it('an empty body stream without Content-Length is no body (what @hono/node-server hands a bodyless DELETE)', async () => {
+    await send('/auth/register', postJson({ email: 'empty-stream@example.com', password: PASSWORD }));
+    const jwt = (await (await send('/auth/login', postJson({ email: 'empty-stream@example.com', password: PASSWORD, mode: 'jwt' }))).json()) as { accessToken: string };
+    const cookie = cookiePair(await send('/auth/login', postJson({ email: 'empty-stream@example.com', password: PASSWORD })), 'tessera_session');
+    const sessionId = ((await (await send('/auth/me', { headers: { cookie } })).json()) as { auth: { id: string } }).auth.id;
+    const empty = (): RequestInit => ({ body: new ReadableStream<Uint8Array>({ start: (c) => c.close() }), duplex: 'half' } as RequestInit);
+    const ended = await handle(new Request(`${ORIGIN}/auth/sessions/${sessionId}`, { method: 'DELETE', headers: { authorization: `Bearer ${jwt.accessToken}` }, ...empty() }));
+    assert.equal(ended.status, 204);
+    assert.equal((await send('/auth/me', { headers: { cookie } })).status, 401);
+    const all = await handle(new Request(`${ORIGIN}/auth/logout-all`, { method: 'POST', headers: { authorization: `Bearer ${jwt.accessToken}` }, ...empty() }));
+    assert.equal(all.status, 204);
+    // A non-empty body of that kind is still judged: a type is required.
+    const untyped = await handle(new Request(`${ORIGIN}/auth/login`, { method: 'POST', body: new ReadableStream<Uint8Array>({ start: (c) => { c.enqueue(new TextEncoder().encode('{}')); c.close(); } }), duplex: 'half' } as RequestInit));
+    assert.equal(await errorCode(untyped, 415), 'unsupported_media_type');
+  });
+
+  it('a body that a middleware already read is a clear 400, not a failed read', async () => {
+    const request = new Request(`${ORIGIN}/auth/login`, postJson({ email: 'read@example.com', password: PASSWORD }));
+    await request.json();
+    const r = await handle(request);
+    assert.equal(r.status, 400);
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'invalid_request');
+    assert.match(body.error.message, /read before the auth handler/);
+  });
+
   it('client address: the context ip, X-Forwarded-For only for trusted hops, or clientIp()', async () => {
     const ipOf = async (h: WebHandler, context: WebRequestContext | undefined, headers: Record<string, string> = {}): Promise<string> => {
       const email = `ip-${Math.random().toString(36).slice(2)}@example.com`;
