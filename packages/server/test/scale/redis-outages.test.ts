@@ -16,7 +16,7 @@ import { requireService } from '../../../tessera/test/stores/service-availabilit
 import { cleanUpServers } from '../robustness/spawn-server.js';
 import type { SpawnedServer } from '../robustness/spawn-server.js';
 import type { Credential, Deployment, Reply } from './harness.js';
-import { call, createDeployment, figure, me, ms, pollUntil, register, sharedServicesSkip, signIn } from './harness.js';
+import { call, createDeployment, figure, me, ms, PASSWORD, pollUntil, register, sharedServicesSkip, signIn } from './harness.js';
 import type { Load } from './load.js';
 import { STORE_TIMEOUT_MS } from '../../src/stores.js';
 import { assertNoHangOrCrash, assertOutage, BOUND_MS, outageLoad, recovery, within } from './outage-checks.js';
@@ -109,7 +109,12 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
     redis.pause();
     await sleep(150);
     // Sign-outs while Redis is paused: 503 (they did not happen, as far as the client knows).
-    const during = await Promise.all([logout(A, paused.cookie), logout(B, paused.token)]);
+    const newcomer = `newcomer-${Date.now()}@redis.test`;
+    const signUp = (): Promise<Reply> => call(A.baseUrl, 'POST', '/auth/register', { json: { email: newcomer, password: PASSWORD }, timeoutMs: 10_000 });
+    const [during, signUpDuring] = await Promise.all([Promise.all([logout(A, paused.cookie), logout(B, paused.token)]), signUp()]);
+    // A sign-up needs Redis too (it clears failures counted at the address before it existed):
+    // a 503 that created nothing, so that the retry below is not told the address is taken.
+    assert.equal(signUpDuring.status, 503, `a sign-up while Redis is paused: ${signUpDuring.status} ${signUpDuring.body}`);
     for (const r of during) {
       assert.equal(r.status, 503, `a sign-out while Redis is paused: ${r.status} ${r.body}`);
       assert.match(String(r.headers['retry-after']), /^[1-9][0-9]*$/);
@@ -121,6 +126,8 @@ describe('Redis outages under load', { skip, timeout: 120_000 }, () => {
     const recovered = await recovery([A, B], EMAIL, resumedAt, 'after SIGCONT');
     // The client retries its sign-outs: 204 (or 401 when the first attempt went through after all).
     paused.retries = [(await logout(A, paused.cookie)).status, (await logout(B, paused.token)).status];
+    const signUpAfter = await signUp();
+    assert.equal(signUpAfter.status, 201, `the sign-up retried after the pause: ${signUpAfter.status} ${signUpAfter.body}`);
     await sleep(300);
     await l.stop();
 

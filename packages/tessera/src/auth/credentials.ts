@@ -45,11 +45,14 @@ export async function register(ctx: AuthContext, input: { email: unknown; passwo
     disabledAt: null,
     emailVerifiedAt: null,
   };
-  await ctx.store.createUser(user);
   // Failures counted against this email before the account existed (guesses at an unknown
   // email count like any others) are not the new account's: they would otherwise leave it
-  // born locked, until a password reset.
+  // born locked, until a password reset. Cleared before the account is created, so that a
+  // throttle store that is down (Redis) makes the sign-up a 503 that changed nothing, not an
+  // account created behind a 503 whose retry gets `email_taken`. The address was unused when
+  // checked above, so this cannot unlock someone's existing account.
   await ctx.throttle.unlockAccount(emailNormalized);
+  await ctx.store.createUser(user);
   ctx.options.onEvent({ type: 'sign_up', userId: user.id });
   await recordAudit(ctx, { type: 'sign_up', userId: user.id, ip: client?.ip });
   // A sign-up discloses nothing by mailing: the 201 (or 409) already said the address is taken.
