@@ -154,7 +154,7 @@ export async function startSession(ctx: AuthContext, user: UserRecord, mode: Aut
       setCookies: [sessionCookie(ctx.cookieNames, ctx.options.cookieSecure, credential, maxAge)],
     };
   }
-  return { mode, user: publicUser, ...issueTokenPair(ctx, user.id, record.id, credential, record.absoluteExpiresAt) };
+  return { mode, user: publicUser, ...issueTokenPair(ctx, user.id, record.id, credential, record.absoluteExpiresAt, sessionExpiresAt(record)) };
 }
 
 /**
@@ -175,7 +175,10 @@ export async function changePassword(
   checkPasswordPolicy(next, { minLength: ctx.options.passwordMinLength, email: user.email });
   const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(next));
   await ctx.store.updatePasswordHash(user.id, passwordHash);
-  const ended = await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed' });
+  // "Not before" for the user's access tokens as well as the records: a token whose record
+  // the store no longer finds active (expired, or its index lost to a Redis eviction) is
+  // refused too. The caller's fresh token, of this second or later, is not concerned.
+  const ended = await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed', userNotBefore: true });
   // A pending reset link would undo the change: it dies with the old password.
   await ctx.store.deleteAccountTokens(user.id, ['password_reset']);
   ctx.options.onEvent({ type: 'password_changed', userId: user.id });

@@ -5,7 +5,7 @@ import { issueTokenPair } from './access-tokens.js';
 import type { AuthContext } from './context.js';
 import { recordAudit } from './audit.js';
 import type { ClientInfo, TokenPair } from './public-types.js';
-import { endExpiredSession, endSessions, isSessionActive } from './session-records.js';
+import { endExpiredSession, endSessions, isSessionActive, sessionExpiresAt } from './session-records.js';
 
 /** How far back a presented refresh token is traced to tell reuse from a forgery. */
 const MAX_REUSE_TRACE = 100_000;
@@ -40,19 +40,26 @@ export async function refreshTokens(ctx: AuthContext, refreshToken: string, clie
       options.onEvent({ type: 'refresh', outcome: 'invalid' });
       throw refused();
     }
+    // The store's record is not the only word: a Redis restored from an older snapshot, or a
+    // replica promoted before it had the sign-out, holds the record as it was before it ended.
+    // The revocation feed is durable in the database, and this instance's view of it knows.
+    if (ctx.view.isSessionRevoked(session.id)) {
+      options.onEvent({ type: 'refresh', outcome: 'invalid' });
+      throw refused();
+    }
     const idleExpiresAt = Math.min(now + options.sessionIdleTimeoutSeconds * 1000, session.absoluteExpiresAt);
 
     if (hashesEqual(session.secretHash, presentedHash)) {
       const rotated = await ctx.store.rotateRefreshSecret({ sessionId: session.id, expectedSecretHash: presentedHash, newSecretHash: successorHash, at: now, idleExpiresAt });
       if (!rotated) continue; // Another request rotated first: look again, as the predecessor.
       options.onEvent({ type: 'refresh', outcome: 'rotated' });
-      return issueTokenPair(ctx, user.id, session.id, formatCredential(session.id, successor), session.absoluteExpiresAt);
+      return issueTokenPair(ctx, user.id, session.id, formatCredential(session.id, successor), session.absoluteExpiresAt, idleExpiresAt);
     }
 
     const inLeeway = session.rotatedAt !== null && now - session.rotatedAt <= options.refreshReuseLeewaySeconds * 1000;
     if (inLeeway && session.previousSecretHash !== null && hashesEqual(session.previousSecretHash, presentedHash) && hashesEqual(session.secretHash, successorHash)) {
       options.onEvent({ type: 'refresh', outcome: 'replayed_in_leeway' });
-      return issueTokenPair(ctx, user.id, session.id, formatCredential(session.id, successor), session.absoluteExpiresAt);
+      return issueTokenPair(ctx, user.id, session.id, formatCredential(session.id, successor), session.absoluteExpiresAt, sessionExpiresAt(session));
     }
 
     if (isEarlierTokenOfFamily(ctx, session, parsed.secret)) {

@@ -62,14 +62,15 @@ export async function endExpiredSession(ctx: AuthContext, session: Pick<SessionR
  * the store did the work but before the feed got the entry (Redis paused: the script ran
  * when it resumed, the client had already given up). Access tokens naming such a record would
  * then live on elsewhere until they expire. So the feed entry is written again for every
- * named record of this user that is ended but still within its tokens' lifetime; a duplicate
- * entry is harmless. Rare path: it costs one read per such id.
+ * named record of this user that is ended (revoked, or expired: its last token may still be
+ * within the clock tolerance) but still within its tokens' lifetime; a duplicate entry is
+ * harmless. Rare path: it costs one read per such id.
  */
 async function reassertEnded(ctx: AuthContext, userId: string, ids: readonly string[], at: number, expiresAt: number): Promise<RevocationEntry[]> {
   const entries: NewRevocation[] = [];
   for (const id of ids) {
     const found = await ctx.store.getSessionAndUser(id);
-    if (found && found.session.userId === userId && found.session.revokedAt !== null) {
+    if (found && found.session.userId === userId && !isSessionActive(found.session, at)) {
       entries.push({ kind: 'session', subject: id, at, expiresAt });
     }
   }
@@ -77,16 +78,30 @@ async function reassertEnded(ctx: AuthContext, userId: string, ids: readonly str
 }
 
 /**
+ * How long the feed keeps an entry about a record ended at `at`: as long as something naming
+ * the record could still be believed without it.
+ * - An access token: TTL after its `iat`, plus the tolerance on its `exp`. Its `iat` may come
+ *   from an instance whose clock runs ahead of this one by up to the tolerance (the skew the
+ *   verifier accepts on `iat`), hence two tolerances.
+ * - A cookie check kept by the session cache (`sessionCacheMaxAgeMs`), read before `at` on
+ *   any instance: only the view entry ends it.
+ */
+export function feedEntryExpiresAt(options: Pick<AuthContext['options'], 'accessTokenTtlSeconds' | 'clockToleranceSeconds' | 'sessionCacheMaxAgeMs'>, at: number): number {
+  const { accessTokenTtlSeconds, clockToleranceSeconds, sessionCacheMaxAgeMs } = options;
+  return at + Math.max((accessTokenTtlSeconds + 2 * clockToleranceSeconds) * 1000, sessionCacheMaxAgeMs + clockToleranceSeconds * 1000);
+}
+
+/**
  * Ends session records durably and in this instance's revocation view at once. The feed
- * entries live as long as an access token naming the record could (TTL + clock tolerance).
+ * entries live as long as a credential naming the record could be believed without them
+ * ({@link feedEntryExpiresAt}).
  */
 export async function endSessions(
   ctx: AuthContext,
   request: { userId: string; sessionIds?: readonly string[]; all?: boolean; exceptSessionId?: string; reason: RevocationReason; userNotBefore?: boolean; at?: number },
 ): Promise<string[]> {
-  const { clock, accessTokenTtlSeconds, clockToleranceSeconds } = ctx.options;
-  const at = request.at ?? clock.nowMs();
-  const feedExpiresAt = at + (accessTokenTtlSeconds + clockToleranceSeconds) * 1000;
+  const at = request.at ?? ctx.options.clock.nowMs();
+  const feedExpiresAt = feedEntryExpiresAt(ctx.options, at);
   const ended = await ctx.store.endSessions({ ...request, at, feedExpiresAt });
   const entries: RevocationEntry[] = ended.map((id) => ({ seq: 0, kind: 'session' as const, subject: id, at, expiresAt: feedExpiresAt }));
   if (request.userNotBefore) entries.push({ seq: 0, kind: 'user', subject: request.userId, at, expiresAt: feedExpiresAt });

@@ -85,6 +85,59 @@ describe('refresh tokens', () => {
     await assert.rejects(f.auth.refresh(token), isInvalidGrant, 'absolute lifetime');
   });
 
+  it('an access token expires with its family at the latest, and ending the family refuses it at once', async () => {
+    const f = await makeTessera({ sessionAbsoluteTimeoutSeconds: 2500, sessionIdleTimeoutSeconds: 2000 });
+    const s = await signedIn(f, 'jwt');
+    const familyEndsAt = Math.floor((f.clock.nowMs() + 2500 * 1000) / 1000);
+    f.clock.advanceSeconds(1800);
+    const late = await f.auth.refresh(s.refreshToken);
+    const claims = JSON.parse(Buffer.from(late.accessToken.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+    // 700 s of family left: the token gets those, not the 900 s TTL, and says so.
+    assert.equal(claims.exp, familyEndsAt);
+    assert.equal(late.expiresIn, claims.exp - claims.iat);
+    assert.ok(late.expiresIn < 900);
+    const bearer = { authorization: `Bearer ${late.accessToken}` };
+    // The family ends; within the clock tolerance the token is still good, until it is signed out.
+    f.clock.advanceSeconds(702);
+    assert.equal((await f.auth.authenticate(bearer)).status, 'authenticated', 'within the clock tolerance');
+    assert.equal(await f.auth.endSession(s.user.id, s.sessionId, 'logout'), false, 'nothing active to end');
+    const r = await f.auth.authenticate(bearer);
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked', 'a sign-out names an expired record: its tokens are refused too');
+  });
+
+  it('a password change refuses every earlier access token of the user, even one whose record the store lost', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt', 'lost@example.com');
+    const other = await f.auth.signIn({ email: 'lost@example.com', password: PASSWORD, mode: 'jwt' }, CLIENT);
+    assert.equal(other.mode, 'jwt');
+    if (other.mode !== 'jwt') return;
+    f.clock.advanceSeconds(1);
+    // The store finds nothing to end (a Redis that evicted the user's index of records).
+    const endSessions = f.store.endSessions.bind(f.store);
+    f.store.endSessions = async (request) => (request.all ? [] : endSessions(request));
+    const changed = await f.auth.changePassword({ userId: s.user.id, mode: 'jwt', currentPassword: PASSWORD, newPassword: 'another fine passphrase' }, CLIENT);
+    const r = await f.auth.authenticate({ authorization: `Bearer ${other.accessToken}` });
+    assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
+    // The caller goes on with the token the change gave it, minted in the same second.
+    assert.equal(changed.mode, 'jwt');
+    if (changed.mode !== 'jwt') return;
+    assert.equal((await f.auth.authenticate({ authorization: `Bearer ${changed.accessToken}` })).status, 'authenticated');
+  });
+
+  it('refuses a refresh whose record the revocation feed has ended, whatever the store says (a Redis restored from an older snapshot)', async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    const before = structuredClone((await f.store.getSessionAndUser(s.sessionId))!.session);
+    await f.auth.signOutWithRefreshToken(s.refreshToken);
+    // The store loses the sign-out: its record is back as it was.
+    const getSessionAndUser = f.store.getSessionAndUser.bind(f.store);
+    f.store.getSessionAndUser = async (id) => {
+      const found = await getSessionAndUser(id);
+      return found && id === s.sessionId ? { ...found, session: before } : found;
+    };
+    await assert.rejects(f.auth.refresh(s.refreshToken), isInvalidGrant);
+  });
+
   it('refuses refresh after logout and after a password change', async () => {
     const f = await makeTessera();
     const s = await signedIn(f, 'jwt', 'r@example.com');
@@ -156,7 +209,10 @@ describe('revocation across instances', () => {
     const s = await signedIn(a, 'jwt');
     await a.auth.endSession(s.user.id, s.sessionId, 'logout');
     const c = await makeTessera({ accessTokenTtlSeconds: 300, clockToleranceSeconds: 5 }, { store: a.store, clock: a.clock });
-    a.clock.advanceSeconds(306);
+    // Kept TTL + twice the tolerance: a token may come from an instance whose clock runs ahead.
+    a.clock.advanceSeconds(309);
+    assert.equal((await a.store.listRevocations(0, a.clock.nowMs(), 10)).length, 1);
+    a.clock.advanceSeconds(2);
     assert.equal((await a.store.listRevocations(0, a.clock.nowMs(), 10)).length, 0);
     const r = await c.auth.authenticate(s.headers);
     assert.equal(r.status === 'anonymous' && r.reason, 'expired', 'the token itself has expired by then');

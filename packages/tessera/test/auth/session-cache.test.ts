@@ -58,6 +58,24 @@ describe('the session cache never weakens a check', () => {
     assert.equal(r.status === 'anonymous' && r.reason, 'revoked');
   });
 
+  it('a signed-out cookie stays refused after the view entry would have lapsed, even when the cache outlives the access-token TTL', async () => {
+    // A 30 s access-token TTL and a 60 s cache: the entry that ends the cached copy must live
+    // as long as the copy could (once it lived TTL + tolerance, 35 s, and the copy came back).
+    const f = await makeTessera({ sessionCacheMaxAgeMs: 60_000, accessTokenTtlSeconds: 30, sessionIdleTimeoutSeconds: 3600 });
+    const s = await signedIn(f, 'session');
+    assert.equal((await f.auth.authenticate(s.headers)).status, 'authenticated', 'cached');
+    // Another instance ends it: this one learns only through the feed, not by a read.
+    const other = await makeTessera({ sessionCacheMaxAgeMs: 60_000, accessTokenTtlSeconds: 30 }, { store: f.store, clock: f.clock });
+    await other.auth.endSession(s.user.id, s.sessionId, 'logout');
+    await f.auth.refreshState();
+    for (const seconds of [1, 36, 20]) {
+      f.clock.advanceSeconds(seconds);
+      const r = await f.auth.authenticate(s.headers);
+      assert.equal(r.status === 'anonymous' && r.reason, 'revoked', `${seconds} s later`);
+    }
+    await other.auth.close();
+  });
+
   it('a revocation on another instance (no bus) is enforced within the max age', async () => {
     const a = await makeTessera(CACHED);
     const b = await makeTessera(CACHED, { store: a.store, clock: a.clock });
