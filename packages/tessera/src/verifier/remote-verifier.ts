@@ -75,6 +75,12 @@ export function createRemoteVerifier(input: RemoteVerifierOptions): RemoteVerifi
   });
 
   const lagMs = (): number | null => (view === undefined || view.lastSyncAt === 0 ? null : clock.nowMs() - view.lastSyncAt);
+  /**
+   * Whether the view is fresh enough to vouch. A negative lag means the clock went back since
+   * the last poll (an NTP step): how long ago that poll was is then unknown, so it is not
+   * fresh, until the next successful poll dates the view again (one poll interval).
+   */
+  const fresh = (lag: number | null): boolean => lag !== null && lag >= 0 && lag <= o.maxLagMs;
 
   function refreshKeys(): Promise<void> {
     jwksInFlight ??= (async () => {
@@ -130,8 +136,7 @@ export function createRemoteVerifier(input: RemoteVerifierOptions): RemoteVerifi
     if (view !== undefined) {
       // A revocation already known holds whatever the lag; only then may a stale view refuse to vouch.
       if (view.isTokenRevoked(claims.sid, claims.jti, claims.sub, claims.iat)) throw refused('revoked');
-      const lag = lagMs();
-      if (lag === null || lag > o.maxLagMs) {
+      if (!fresh(lagMs())) {
         throw new TesseraError('unavailable', { retryAfterSeconds, cause: new Error('The revocation feed is behind the maximum lag.') });
       }
     }
@@ -177,7 +182,7 @@ export function createRemoteVerifier(input: RemoteVerifierOptions): RemoteVerifi
         feedCursor: view === undefined ? null : view.cursor,
         lastSyncAt: lag === null ? null : view!.lastSyncAt,
         lagSeconds: lag === null ? null : lag / 1000,
-        healthy: keys.size > 0 && (view === undefined || (lag !== null && lag <= o.maxLagMs)),
+        healthy: keys.size > 0 && (view === undefined || fresh(lag)),
       };
     },
   };

@@ -144,6 +144,28 @@ describe('remote verifier: failing closed', () => {
     for (const token of tokens) assert.equal((await v.verify(token)).iss, 'https://auth.example');
   });
 
+  it('a clock stepped back since the last poll is no proof of freshness: it fails closed until a poll succeeds', async () => {
+    const { ring } = await makeKey();
+    t.jwks = ring.jwks(t.clock.nowMs());
+    const v = t.verifier({ maxLagSeconds: 60 });
+    await v.start();
+    const token = tokenFor(ring, {}, epochSeconds(t.clock) - 10);
+    assert.equal((await v.verify(token)).iss, 'https://auth.example');
+    // NTP steps the clock 10 minutes back; the feed is down from then on. Measured by the wall
+    // clock the last poll lies in the future (lag −600 s), which once read as "fresh" for the
+    // size of the step plus maxLag.
+    t.clock.advanceSeconds(-600);
+    t.feedDown = true;
+    await assert.rejects(v.sync());
+    await assert.rejects(v.verify(tokenFor(ring, { jti: 'after-step' }, epochSeconds(t.clock) - 10)), isCode('unavailable'));
+    assert.equal(v.status().healthy, false);
+    // The next successful poll dates the view on the new clock.
+    t.feedDown = false;
+    await v.sync();
+    assert.equal(v.status().healthy, true);
+    assert.equal((await v.verify(tokenFor(ring, { jti: 'after-poll' }, epochSeconds(t.clock) - 10))).iss, 'https://auth.example');
+  });
+
   it('a revocation already known is enforced even when the feed is stale', async () => {
     const { ring } = await makeKey();
     t.jwks = ring.jwks(t.clock.nowMs());
