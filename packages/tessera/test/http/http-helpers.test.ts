@@ -119,6 +119,11 @@ describe('query parsing', () => {
   it('keeps repeated parameters, decodes form escapes, and has no prototype', () => {
     assert.deepEqual({ ...parseQuery('/auth/audit?limit=20&before=917') }, { limit: '20', before: '917' });
     assert.deepEqual({ ...parseQuery('?tag=a&tag=b&tag=c') }, { tag: ['a', 'b', 'c'] });
+    // A URL of 8,000 repeats (16 KB, the longest URL a server takes) keeps every value in order.
+    const many = parseQuery(`?a=0${Array.from({ length: 7999 }, (_, i) => `&a=${i + 1}`).join('')}`).a;
+    assert.ok(Array.isArray(many));
+    assert.equal(many.length, 8000);
+    assert.equal(many[7999], '7999');
     assert.deepEqual({ ...parseQuery('/x?q=a+b%21&bad=%E0%A4%A') }, { q: 'a b!', bad: '\uFFFD%A' });
     const proto = parseQuery('/x?__proto__=1&constructor=2');
     assert.equal(Object.getPrototypeOf(proto), null);
