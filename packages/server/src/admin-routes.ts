@@ -15,7 +15,7 @@ import type { QueryParams, Tessera } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
 import { ADMIN_BENCH_PATH, registerAdminBenchRoute } from './admin-bench-route.js';
 import type { AdminGuard } from './admin-bench-route.js';
-import { bearerToken, createKeyChecker } from './bearer-keys.js';
+import { createKeyChecker, requestBearerToken } from './bearer-keys.js';
 
 const SECURITY = [{ adminKey: [] }];
 const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100, description: 'The user id.' } } };
@@ -75,9 +75,9 @@ export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKe
   const guarded: AdminGuard = (work) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       reply.header('cache-control', 'no-store');
-      const token = bearerToken(request.headers.authorization);
+      const { token, sent } = requestBearerToken(request);
       if (token === null || !isAdminKey(token)) {
-        return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'An admin key is required.' }), token !== null));
+        return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'An admin key is required.' }), sent));
       }
       try {
         return await work(request, reply);

@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { withEveryAuthorization } from 'tessera';
 
 /**
  * Static Bearer secrets (service keys, admin keys). Each presented value is compared with
@@ -22,7 +24,18 @@ export function createKeyChecker(keys: readonly string[]): (presented: string) =
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or null. */
-export function bearerToken(header: string | string[] | undefined): string | null {
+function bearerToken(header: string | string[] | undefined): string | null {
   const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
   return match ? match[1]! : null;
+}
+
+/**
+ * The Bearer token of a request, or null, and whether a token was sent (for `error="invalid_token"`).
+ * Two `Authorization` lines are no token (Node keeps only the first in `headers`; a proxy in
+ * front may have checked the other), as on the auth routes.
+ */
+export function requestBearerToken(request: { headers: IncomingHttpHeaders; raw: { rawHeaders: string[] } }): { token: string | null; sent: boolean } {
+  const header = withEveryAuthorization(request.headers, request.raw.rawHeaders).authorization;
+  const token = bearerToken(header);
+  return { token, sent: token !== null || Array.isArray(header) };
 }

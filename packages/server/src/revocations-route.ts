@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorResponse, TesseraError } from 'tessera';
 import type { Tessera } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
-import { bearerToken, createKeyChecker } from './bearer-keys.js';
+import { createKeyChecker, requestBearerToken } from './bearer-keys.js';
 
 /**
  * `GET /auth/revocations?since=<cursor>`: the durable revocation feed for other services'
@@ -13,9 +13,9 @@ export function registerRevocationsRoute(app: FastifyInstance, auth: Tessera, se
   const isServiceKey = createKeyChecker(serviceKeys);
 
   app.get('/auth/revocations', async (request, reply) => {
-    const token = bearerToken(request.headers.authorization);
+    const { token, sent } = requestBearerToken(request);
     if (token === null || !isServiceKey(token)) {
-      return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'A service key is required.' }), token !== null));
+      return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'A service key is required.' }), sent));
     }
     const since = (request.query as Record<string, unknown>).since;
     const cursor = since === undefined || since === '' ? 0 : typeof since === 'string' && /^\d{1,15}$/.test(since) ? Number(since) : -1;

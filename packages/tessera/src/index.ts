@@ -31,6 +31,7 @@ export type { QueryParams } from './http/query.js';
 export { errorResponse, bearerChallenge } from './http/error-response.js';
 export { checkOrigin } from './http/route-kit.js';
 export { clientIp } from './http/client-ip.js';
+export { withEveryAuthorization } from './http/raw-headers.js';
 export { cookieNames } from './http/cookies.js';
 export type { CookieNames } from './http/cookies.js';
 export type { ClusterBus, ClusterMessage } from './revocation/cluster-bus.js';

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { rawRequest } from '../helpers/raw-socket.js';
 import { body, GOOD_PASSWORD, signIn, signUpAndIn, startTestServer } from '../helpers/test-server.js';
 import type { TestServer } from '../helpers/test-server.js';
 
 const ADMIN_KEY = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5';
 const OTHER_KEY = 'b'.repeat(40);
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const SERVICE_KEY = 's'.repeat(40);
 
 describe('admin API', () => {
   let s: TestServer;
-  before(async () => { s = await startTestServer({ env: { TESSERA_ADMIN_KEYS: `${OTHER_KEY},${ADMIN_KEY}` } }); });
+  before(async () => { s = await startTestServer({ env: { TESSERA_ADMIN_KEYS: `${OTHER_KEY},${ADMIN_KEY}`, TESSERA_SERVICE_KEYS: SERVICE_KEY } }); });
   after(async () => { await s.dispose(); });
 
   it('401 with WWW-Authenticate without a valid admin key; a user token is not one', async () => {
@@ -23,6 +26,21 @@ describe('admin API', () => {
       }
     }
     assert.equal((await s.app.inject({ url: '/auth/me', headers: me.headers })).statusCode, 200, 'nothing happened');
+  });
+
+  it('two Authorization lines are no key, on the admin API and the revocation feed, whichever comes first', async () => {
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = s.app.server.address() as AddressInfo;
+    const statusOf = async (path: string, lines: string[]): Promise<string> => {
+      const raw = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines.map((l) => `Authorization: ${l}\r\n`).join('')}Connection: close\r\n\r\n`, 500);
+      return raw.slice(0, raw.indexOf('\r\n'));
+    };
+    for (const [path, key] of [['/admin/users?limit=1', ADMIN_KEY], ['/auth/revocations', SERVICE_KEY]] as const) {
+      assert.equal(await statusOf(path, [`Bearer ${key}`]), 'HTTP/1.1 200 OK', `${path}: one line`);
+      // Node keeps only the first line in request.headers; a proxy in front may have checked the other.
+      assert.equal(await statusOf(path, [`Bearer ${key}`, 'Bearer garbage']), 'HTTP/1.1 401 Unauthorized', `${path}: key first`);
+      assert.equal(await statusOf(path, ['Bearer garbage', `Bearer ${key}`]), 'HTTP/1.1 401 Unauthorized', `${path}: key second`);
+    }
   });
 
   it('lists users a page at a time, without password hashes; a bad query is 400', async () => {

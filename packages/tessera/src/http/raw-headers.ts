@@ -6,6 +6,18 @@
  * refuses two `Authorization` headers as ambiguous, but never saw the second. This restores
  * every `Authorization` line from the raw header list (`IncomingMessage.rawHeaders`), as an
  * array when there are several, so that `authenticate` refuses the request.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { withEveryAuthorization } from 'tessera'
+ *
+ * createServer(async (req, res) => {
+ *   // Two Authorization lines become an array, which authenticate() refuses as ambiguous.
+ *   const who = await auth.authenticate(withEveryAuthorization(req.headers, req.rawHeaders))
+ *   res.end(who.status)
+ * })
+ * ```
  */
 export function withEveryAuthorization<H extends Readonly<Record<string, string | string[] | undefined>>>(
   headers: H,
