@@ -62,7 +62,7 @@ function readSettings(raw: unknown): { durationSeconds: number; warmupSeconds: n
   }
   const b = (raw ?? {}) as Record<string, unknown>;
   for (const name of Object.keys(b)) {
-    if (!(SETTINGS as readonly string[]).includes(name)) throw new TesseraError('invalid_request', { message: `The body has a field this endpoint does not accept: ${name.slice(0, 40)}.` });
+    if (!(SETTINGS as readonly string[]).includes(name)) throw new TesseraError('invalid_request', { message: 'The body has a field this endpoint does not accept.' });
   }
   const read = (name: (typeof SETTINGS)[number]): number => {
     const { default: fallback, min, max } = SHORT_BENCH[name];

@@ -42,6 +42,10 @@ describe('POST /admin/bench', () => {
     for (const payload of [{ durationSeconds: 0 }, { durationSeconds: 6 }, { durationSeconds: '2' }, { durationSeconds: 1.5 }, { warmupSeconds: 3 }, { connections: 33 }, { rounds: 3 }, [1]]) {
       assertError(await s.app.inject(bench(admin, payload)), 400, 'invalid_request', JSON.stringify(payload));
     }
+    // An unknown field's name is input: the message does not repeat it.
+    const unknown = await s.app.inject(bench(admin, { 'my-secret-value-abc123': 1 }));
+    assertError(unknown, 400, 'invalid_request');
+    assert.ok(!unknown.body.includes('my-secret-value'), unknown.body);
   });
 
   it('405 with Allow for other methods', async () => {

@@ -88,7 +88,8 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
       let token = b.refreshToken;
       if (token === undefined) {
         const cookie = readCookie(request.headers.cookie, auth.cookieNames.refresh);
-        if (cookie.status !== 'present') throw new TesseraError('invalid_grant');
+        // No token at all is still invalid_grant, but its challenge names no invalid token.
+        if (cookie.status !== 'present') throw Object.assign(new TesseraError('invalid_grant'), { credentialSent: cookie.status === 'ambiguous' });
         token = cookie.value;
       }
       const pair = await auth.refresh(token, clientOf(request));

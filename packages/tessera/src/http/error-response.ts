@@ -36,7 +36,12 @@ export function bearerChallenge(tokenSent: boolean): string {
 export function errorResponse(error: unknown, credentialSent = false): HttpResponse {
   const e = error instanceof TesseraError ? error : new TesseraError('internal_error', { cause: error });
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (e.status === 401) headers['www-authenticate'] = bearerChallenge(credentialSent || e.code === 'token_expired' || e.code === 'invalid_grant');
+  if (e.status === 401) {
+    // An expired token or a refused refresh token was sent, unless the refusal says none was
+    // (a refresh with neither a body token nor the cookie: RFC 6750 §3.1, no error code).
+    const refusedGrant = e.code === 'invalid_grant' && (e as { credentialSent?: boolean }).credentialSent !== false;
+    headers['www-authenticate'] = bearerChallenge(credentialSent || e.code === 'token_expired' || refusedGrant);
+  }
   if (e.code === 'rate_limited' || e.code === 'unavailable') headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterSeconds ?? 1)));
   return { status: e.status, headers, body: e.toJSON() };
 }
