@@ -173,7 +173,11 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
       const body = JSON.stringify(new TesseraError('invalid_request', { message }).toJSON());
       socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n${body}`);
     },
-    return503OnClosing: true,
+    // While closing, a request that arrives on a kept-alive connection is served, with
+    // `Connection: close` (Fastify adds it), rather than answered by Fastify's own 503, a body
+    // outside the spec's shape without Retry-After: the stores close only after the server has,
+    // and the client moves to another instance for its next request.
+    return503OnClosing: false,
     // The idle timer, re-armed per request by Node, costs about 3,000 instructions of a
     // seen-token `GET /auth/me` (bench/README.md, "What the server's extras cost"); the
     // deadlines are checked by one timer for all connections.

@@ -273,6 +273,44 @@ test('SIGTERM stops the server cleanly with exit code 0, an idle keep-alive conn
   await assert.rejects(victim.fetch('/healthz', { signal: AbortSignal.timeout(1000) }));
 });
 
+test('SIGTERM with a request in flight: it is answered, so is one pipelined behind it (Connection: close), then exit 0', async () => {
+  // A rolling restart behind a load balancer that keeps connections alive: what arrives while
+  // the server closes is answered in the spec's shape, never with Fastify's own 503 body.
+  const victim = await spawnServer();
+  const socket = connect(victim.port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => { received += chunk; });
+  socket.on('error', () => { /* the server closes it */ });
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.write(`POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1:${victim.port}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    victim.signal('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.write(`}GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${victim.port}\r\n\r\n`);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    const exit = await victim.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, `exit: ${JSON.stringify(exit)}\nstderr:\n${victim.stderr()}`);
+    assert.ok(!received.includes('Service Unavailable'), received);
+    const at = received.indexOf('HTTP/1.1', 1);
+    const first = received.slice(0, at);
+    const second = received.slice(at);
+    // The request in flight: its answer, in the spec's shape.
+    assert.match(first, /^HTTP\/1\.1 400 [^]*\r\n\r\n\{"error":\{"code":"invalid_request"/, received);
+    // The one that arrived while closing: served, and told to go elsewhere next.
+    assert.match(second, /^HTTP\/1\.1 200 OK\r\n/, received);
+    assert.match(second, /\r\nConnection: close\r\n/i, received);
+    assert.match(second, /\{"status":"ok"\}$/, received);
+  } finally {
+    socket.destroy();
+  }
+});
+
 test('SIGTERM with a client connected that has not sent a request yet: still a prompt exit 0', async () => {
   // Browsers preconnect, load balancers and HTTP client pools open sockets ahead of use: a
   // connection with no request on it is idle and must not hold up the shutdown.
