@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { createTessera, errorResponse, TesseraError } from 'tessera';
 import type { Clock, PasswordHasher, Tessera, TesseraEvent } from 'tessera';
-import { sendResponse, tesseraFastify } from 'tessera/fastify';
+import { jsonBodyRules, sendResponse, tesseraFastify } from 'tessera/fastify';
 import { AccessLog } from './access-log.js';
 import type { ServerConfig } from './config.js';
 import { createLogger, stdoutDestination, TesseraLogController } from './logger.js';
@@ -192,8 +192,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
   });
 
-  // The API speaks JSON only: any other body type is a 415, not parsed as text.
-  app.removeContentTypeParser('text/plain');
+  // Every route takes bodies by the auth API's rules (JSON in strict UTF-8, uncompressed,
+  // 16 KiB), the admin API included.
+  jsonBodyRules(app);
   // Callback-style hooks: they run on every response, and an async hook costs a promise and a
   // microtask turn each.
   app.addHook('onSend', (_request, reply, payload, done) => {

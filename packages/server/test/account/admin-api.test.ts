@@ -43,6 +43,23 @@ describe('admin API', () => {
     }
   });
 
+  it('takes bodies by the auth API rules: an empty JSON body is no body; another charset, bad UTF-8 or compression is refused', async () => {
+    const victim = await signUpAndIn(s, 'session');
+    const post = (url: string, headers: Record<string, string>, payload: string | Buffer) =>
+      s.app.inject({ method: 'POST', url, headers: { ...admin, ...headers }, payload });
+    const json = { 'content-type': 'application/json' };
+    // Fastify's own parser refused an empty body sent as JSON (400), which clients that always
+    // set the content type send.
+    assert.equal((await post(`/admin/users/${victim.userId}/disable`, json, '')).statusCode, 204);
+    assert.equal((await post(`/admin/users/${victim.userId}/enable`, json, '')).statusCode, 204);
+    const bench = '{"durationSeconds":1}';
+    assert.equal(body(await post('/admin/bench', { 'content-type': 'application/json; charset=latin1' }, bench)).error.code, 'unsupported_media_type');
+    assert.equal(body(await post('/admin/bench', { ...json, 'content-encoding': 'gzip' }, bench)).error.code, 'unsupported_media_type');
+    const badUtf8 = await post('/admin/bench', json, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]));
+    assert.equal(badUtf8.statusCode, 400);
+    assert.equal(body(badUtf8).error.code, 'invalid_request');
+  });
+
   it('lists users a page at a time, without password hashes; a bad query is 400', async () => {
     for (let i = 0; i < 3; i++) await signUpAndIn(s, 'session');
     const first = await s.app.inject({ url: '/admin/users?limit=2', headers: admin });

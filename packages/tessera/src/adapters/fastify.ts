@@ -138,6 +138,36 @@ function frameworkError(error: { statusCode?: number; code?: string }): TesseraE
   }
 }
 
+/**
+ * Makes a Fastify instance (or an encapsulated scope) take request bodies by the auth API's
+ * rules, which every adapter shares: JSON (`application/json` or `application/*+json`) in UTF-8
+ * decoded strictly, uncompressed, at most 16 KiB; an empty body is no body. One parser takes
+ * every body, replacing the instance's others: Fastify's own JSON parser takes other charsets
+ * and replaces invalid UTF-8 (two different passwords would become one), and an application's
+ * form or catch-all parser would reach the routes too. Refusals are `TesseraError`s (415, 413,
+ * 400) for the error handler. The plugin applies it to its own routes.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { jsonBodyRules } from 'tessera/fastify'
+ *
+ * const app = Fastify()
+ * jsonBodyRules(app) // your routes take bodies as the auth API does
+ * app.post('/notes', async (request) => ({ saved: request.body }))
+ * ```
+ */
+export function jsonBodyRules(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (request, bytes, done) => {
+    try {
+      done(null, parseJsonBody({ contentType: request.headers['content-type'], contentEncoding: request.headers['content-encoding'] }, bytes as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}
+
 async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOptions): Promise<void> {
   const { auth } = options;
   const hops = options.trustProxyHops ?? 0;
@@ -154,19 +184,8 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
   if (options.routePrefix === false) return;
   const prefix = options.routePrefix ?? '/auth';
   await app.register(async (scope) => {
-    // The spec's body rules hold whatever the application configured elsewhere: one parser
-    // takes every body here, and the rules of the other adapters judge its bytes (JSON in
-    // UTF-8, decoded strictly; uncompressed; at most 16 KiB). Fastify's own JSON parser would
-    // take other charsets, replace invalid UTF-8 (two passwords would become one), and the
-    // application's parsers (a form parser, a catch-all) would apply to the auth API too.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (request, bytes, done) => {
-      try {
-        done(null, parseJsonBody({ contentType: request.headers['content-type'], contentEncoding: request.headers['content-encoding'] }, bytes as Buffer));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    // The spec's body rules hold whatever the application configured elsewhere.
+    jsonBodyRules(scope);
     // An unknown path under the prefix is the spec's 404, not Fastify's default shape.
     scope.setNotFoundHandler((_request, reply) => sendResponse(reply, errorResponse(new TesseraError('not_found'))));
     scope.setErrorHandler((error, request, reply) => {
