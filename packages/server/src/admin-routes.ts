@@ -16,6 +16,7 @@ import { sendResponse } from 'tessera/fastify';
 import { ADMIN_BENCH_PATH, registerAdminBenchRoute } from './admin-bench-route.js';
 import type { AdminGuard } from './admin-bench-route.js';
 import { createKeyChecker, requestBearerToken } from './bearer-keys.js';
+import { refuseOtherMethods } from './method-not-allowed.js';
 
 const SECURITY = [{ adminKey: [] }];
 const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100, description: 'The user id.' } } };
@@ -135,15 +136,5 @@ export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKe
 
   registerAdminBenchRoute(app, auth, guarded);
 
-  for (const [url, allowed] of ADMIN_PATHS) {
-    app.route({
-      method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].filter((m) => !allowed.includes(m)),
-      url,
-      schema: { hide: true },
-      handler: async (_request, reply) => {
-        reply.header('allow', allowed.join(', '));
-        return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
-      },
-    });
-  }
+  for (const [url, allowed] of ADMIN_PATHS) refuseOtherMethods(app, url, allowed);
 }

@@ -13,6 +13,7 @@ import { createMetrics } from './metrics.js';
 import { registerRevocationsRoute } from './revocations-route.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerDevOutbox } from './dev-outbox-route.js';
+import { refuseOtherMethods } from './method-not-allowed.js';
 import { createServerMail } from './mail.js';
 import { tesseraOptionsFrom } from './tessera-options.js';
 import { openStores } from './stores.js';
@@ -100,19 +101,6 @@ function recordEvent(metrics: TesseraMetrics, event: TesseraEvent): void {
   }
 }
 
-/** Answers 405 (with `Allow: GET, HEAD`) for other methods on the server's own GET routes. */
-function registerMethodNotAllowed(app: FastifyInstance, paths: readonly string[]): void {
-  for (const url of paths) {
-    app.route({
-      method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
-      url,
-      handler: async (_request, reply) => {
-        reply.header('allow', 'GET, HEAD');
-        return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
-      },
-    });
-  }
-}
 
 /**
  * Builds the auth server: the store, the auth service, the HTTP API of the spec, health,
@@ -243,7 +231,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     if (config.devOutboxHttp) registerDevOutbox(app, stores.store);
   }
   registerUi(app, auth, { adminKeysConfigured: config.adminKeys.length > 0 });
-  registerMethodNotAllowed(app, ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations', '/docs', '/docs/*']);
+  for (const url of ['/.well-known/jwks.json', '/healthz', '/readyz', '/metrics', '/', '/ui/app.js', '/ui/app.css', '/auth/revocations', '/docs', '/docs/*']) {
+    refuseOtherMethods(app, url, ['GET']);
+  }
 
   return {
     app,

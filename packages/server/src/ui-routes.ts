@@ -5,6 +5,7 @@ import { errorResponse, TesseraError } from 'tessera';
 import type { Tessera } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
 import { SHORT_BENCH } from './admin-bench-route.js';
+import { refuseOtherMethods } from './method-not-allowed.js';
 import { uiAssets, UI_CONTENT_SECURITY_POLICY, UI_PATHS } from './ui-page.js';
 
 /** Small JSON documents of the web UI. */
@@ -107,14 +108,6 @@ export function registerUi(app: FastifyInstance, auth: Tessera, facts: UiServerF
   ownPaths.push(UI_JSON_PATHS.config, UI_JSON_PATHS.benchResults);
 
   for (const url of ownPaths) {
-    if (METHOD_NOT_ALLOWED_IN_APP.has(url)) continue;
-    app.route({
-      method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
-      url,
-      handler: async (_request, reply) => {
-        reply.header('allow', 'GET, HEAD');
-        return sendResponse(reply, errorResponse(new TesseraError('method_not_allowed')));
-      },
-    });
+    if (!METHOD_NOT_ALLOWED_IN_APP.has(url)) refuseOtherMethods(app, url, ['GET']);
   }
 }

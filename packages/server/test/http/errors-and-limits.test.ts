@@ -142,6 +142,9 @@ describe('routing', () => {
       ['GET', '/auth/refresh', 'POST'],
       ['PATCH', '/auth/sessions/abc', 'DELETE'],
       ['PUT', '/auth/sessions', 'GET'],
+      // Methods Fastify routes beyond the usual seven.
+      ['TRACE', '/auth/login', 'POST'],
+      ['QUERY', '/auth/me', 'GET'],
     ];
     for (const [method, url, allowed] of cases) {
       const res = await call({ method, url, payload: method === 'GET' || method === 'DELETE' ? undefined : {} });
@@ -151,8 +154,11 @@ describe('routing', () => {
   });
 
   it('a wrong method on the server\'s own routes (/healthz, /metrics, JWKS, /): 405 method_not_allowed', async () => {
-    for (const [method, url] of [['POST', '/healthz'], ['POST', '/readyz'], ['POST', '/metrics'], ['DELETE', '/.well-known/jwks.json'], ['PUT', '/']] as const) {
-      assertError(await call({ method, url }), 405, 'method_not_allowed', `${method} ${url}`);
+    for (const [method, url] of [['POST', '/healthz'], ['POST', '/readyz'], ['POST', '/metrics'], ['DELETE', '/.well-known/jwks.json'], ['PUT', '/'], ['TRACE', '/healthz'], ['QUERY', '/metrics'], ['TRACE', '/admin/users'], ['TRACE', '/ui/config.json']] as const) {
+      // QUERY needs a Content-Type (RFC 10008 §2: without one Fastify answers 400 itself).
+      const res = await call({ method: method as InjectOptions['method'], url, ...(method === 'QUERY' ? { payload: {} } : {}) });
+      assertError(res, 405, 'method_not_allowed', `${method} ${url}`);
+      assert.equal(res.headers.allow, 'GET, HEAD', `${method} ${url}`);
     }
   });
 

@@ -53,8 +53,6 @@ declare module 'fastify' {
 
 const HIDDEN_FROM_DOCS = { tags: ['hidden'] } as unknown as FastifySchema;
 
-const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
-
 /**
  * The request facts the framework-free routes need, from a Fastify request (the query string
  * included, parsed by `parseQuery`): for serving an auth route (or your own framework-free
@@ -213,7 +211,8 @@ async function tesseraPlugin(app: FastifyInstance, options: TesseraFastifyOption
     }
     for (const [path, methods] of byPath) {
       const allowed = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
-      const others = ALL_METHODS.filter((m) => !allowed.includes(m));
+      // Every method Fastify routes (TRACE and QUERY too), not only the common seven.
+      const others = scope.supportedMethods.filter((m) => !allowed.includes(m));
       scope.route({
         method: others as unknown as string[],
         url: path,
