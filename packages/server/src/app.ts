@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -180,6 +181,17 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkIntervalMs },
   });
 
+  // An `Expect` other than 100-continue: Node answers 417 with an empty body unless told
+  // otherwise. The spec's shape instead, and 400 as for the other requests refused before
+  // routing (the spec has no code of its own for it).
+  app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify(new TesseraError('invalid_request', { message: 'The Expect header is not supported.' }).toJSON());
+    response.writeHead(400, {
+      'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', connection: 'close',
+    });
+    response.end(body);
+  });
   // Every route takes bodies by the auth API's rules (JSON in strict UTF-8, uncompressed,
   // 16 KiB), the admin API included.
   jsonBodyRules(app);

@@ -229,6 +229,8 @@ test('the HTTP parser\'s 400s answer in the spec\'s error shape {error:{code,mes
     'Content-Length with Transfer-Encoding': 'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     'a malformed request line': 'GARBAGE\r\n\r\n',
     'a control character in a header': 'GET /auth/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x01\r\n\r\n',
+    // Refused by Node's server rather than its parser (417 with an empty body by default).
+    'an Expect other than 100-continue': 'POST /auth/login HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
   };
   const wrong: string[] = [];
   for (const [what, request] of Object.entries(requests)) {
