@@ -8,6 +8,7 @@ export type { AuthResult, AnonymousReason, ClientInfo, PublicSession, PublicUser
 export type { AdminUser, UserPage } from './auth/admin.js';
 export type { AuditListQuery, AuditPage, PublicAuditEntry } from './auth/audit.js';
 export type { CredentialHeaders } from './auth/authenticate.js';
+export { emailComparisonKey } from './auth/email-address.js';
 export type { TesseraEvent } from './events.js';
 export { TesseraError, ERROR_STATUS, isTesseraError } from './errors.js';
 export type { ErrorCode, TesseraErrorOptions } from './errors.js';

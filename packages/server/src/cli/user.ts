@@ -4,6 +4,7 @@
  * a disable ends every session and token on every instance exactly as the library documents,
  * and each action lands in the audit log. Output never holds a password hash.
  */
+import { emailComparisonKey } from 'tessera';
 import type { Store, UserRecord } from 'tessera';
 import { CONFIG_FLAGS_HELP, integerFlag, parseCommand, stringFlag } from './args.js';
 import type { ParsedCommand } from './args.js';
@@ -102,18 +103,13 @@ function userColumns(users: readonly ShownUser[]): Column<ShownUser>[] {
   ];
 }
 
-/** The comparison key of an email, as the library computes it (trimmed, NFC, lower-cased). */
-function emailKey(email: string): string {
-  return email.trim().normalize('NFC').toLowerCase();
-}
-
 /**
  * Finds a user by id or, when `ref` holds an `@`, by email (ids never do). Throws a
  * not-found error (exit 3) for an unknown one.
  */
 export async function resolveUser(store: Store, ref: string): Promise<UserRecord> {
   const byEmail = ref.includes('@');
-  const user = byEmail ? await store.getUserByEmail(emailKey(ref)) : await store.getUserById(ref);
+  const user = byEmail ? await store.getUserByEmail(emailComparisonKey(ref)) : await store.getUserById(ref);
   if (!user) throw notFound(`no user with ${byEmail ? 'email' : 'id'} ${JSON.stringify(ref.length > 80 ? `${ref.slice(0, 80)}…` : ref)}`);
   return user;
 }

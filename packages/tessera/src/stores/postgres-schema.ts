@@ -161,6 +161,13 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   );
   CREATE INDEX mail_outbox_expires_at ON ${s}.mail_outbox (expires_at);
   `,
+  // 5: email keys fold Greek final sigma (ς) to σ, as normalizeEmail now does; a key whose
+  // folded form another account already holds is left as it was (as in SQLite's step 5).
+  (s) => `
+  UPDATE ${s}.users AS u SET email_normalized = replace(u.email_normalized, 'ς', 'σ')
+  WHERE strpos(u.email_normalized, 'ς') > 0
+    AND NOT EXISTS (SELECT 1 FROM ${s}.users other WHERE other.email_normalized = replace(u.email_normalized, 'ς', 'σ'));
+  `,
 ];
 
 /**

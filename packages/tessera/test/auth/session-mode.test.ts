@@ -21,6 +21,16 @@ describe('session mode', () => {
     assert.match(a.result.setCookies[0]!, /^__Host-tessera_session=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
   });
 
+  it('compares emails case-insensitively, Greek final sigma included: one address in any case is one account', async () => {
+    const f = await makeTessera();
+    await f.auth.register({ email: 'σοφοσ@example.com', password: PASSWORD });
+    for (const email of ['ΣΟΦΟΣ@example.com', 'σοφος@example.com', 'Σοφος@EXAMPLE.com']) {
+      const r = await f.auth.signIn({ email, password: PASSWORD }, CLIENT);
+      assert.equal(r.mode, 'session', email);
+      await assert.rejects(f.auth.register({ email, password: PASSWORD }), (e) => e instanceof TesseraError && e.code === 'email_taken', email);
+    }
+  });
+
   it('authenticates the cookie and refuses a wrong secret for a real id', async () => {
     const f = await makeTessera();
     const s = await signedIn(f, 'session');

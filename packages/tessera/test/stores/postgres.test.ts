@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { isTesseraError } from '../../src/errors.js';
-import { POSTGRES_SCHEMA_VERSION, postgresLockKey, quotePostgresSchema } from '../../src/stores/postgres-schema.js';
+import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, postgresLockKey, quotePostgresSchema } from '../../src/stores/postgres-schema.js';
 import { createPostgresStore } from '../../src/stores/postgres.js';
 import type { PostgresStore } from '../../src/stores/postgres.js';
 import type { NewRevocation, Store } from '../../src/stores/types.js';
@@ -146,6 +146,27 @@ describe('PostgreSQL store', { skip }, () => {
       assert.deepEqual(await versions(schema), Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
       await stores[0]!.createUser(makeUser(1));
       assert.deepEqual(await stores[3]!.getUserById('user-1'), makeUser(1));
+    });
+
+    it('step 5 folds Greek final sigma in email keys, leaving a key whose folded form another account holds', async (t) => {
+      const schema = freshSchema();
+      const q = quotePostgresSchema(schema);
+      const client = await rawClient(t);
+      await client.query(`CREATE SCHEMA ${q}`);
+      await client.query(`CREATE TABLE ${q}.schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+      for (let step = 0; step < 4; step++) {
+        await client.query(POSTGRES_MIGRATIONS[step]!(q));
+        await client.query(`INSERT INTO ${q}.schema_migrations (version) VALUES ($1)`, [step + 1]);
+      }
+      for (const [id, key] of [['alone', 'σοφος@example.com'], ['pair-final', 'αλφας@example.com'], ['pair-plain', 'αλφασ@example.com']]) {
+        await client.query(`INSERT INTO ${q}.users (id, email, email_normalized, password_hash, created_at) VALUES ($1, $2, $2, 'h', ${T0})`, [id, key]);
+      }
+      const store = openStore(t, schema);
+      await store.migrate();
+      assert.deepEqual(await versions(schema), Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
+      assert.equal((await store.getUserByEmail('σοφοσ@example.com'))?.id, 'alone');
+      assert.equal((await store.getUserByEmail('αλφασ@example.com'))?.id, 'pair-plain');
+      assert.equal((await store.getUserByEmail('αλφας@example.com'))?.id, 'pair-final', 'left as it was');
     });
 
     it('refuse a schema migrated by a newer version, changing nothing', async (t) => {

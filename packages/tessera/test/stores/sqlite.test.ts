@@ -166,6 +166,26 @@ describe('SQLite store', () => {
     }
   });
 
+  it('step 5 folds Greek final sigma in email keys, leaving a key whose folded form another account holds', async () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      for (const step of SQLITE_MIGRATIONS.slice(0, 4)) db.exec(step);
+      db.pragma('user_version = 4');
+      const insert = db.prepare(`INSERT INTO users (id, email, email_normalized, password_hash, created_at) VALUES (?, ?, ?, 'h', ${T0})`);
+      insert.run('alone', 'ΣΟΦΟΣ@example.com', 'σοφος@example.com');
+      insert.run('pair-final', 'αλφας@example.com', 'αλφας@example.com');
+      insert.run('pair-plain', 'αλφασ@example.com', 'αλφασ@example.com');
+      const store = createSqliteStore(db);
+      await store.migrate();
+      assert.equal(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION);
+      assert.equal((await store.getUserByEmail('σοφοσ@example.com'))?.id, 'alone');
+      assert.equal((await store.getUserByEmail('αλφασ@example.com'))?.id, 'pair-plain');
+      assert.equal((await store.getUserByEmail('αλφας@example.com'))?.id, 'pair-final', 'left as it was');
+    } finally {
+      db.close();
+    }
+  });
+
   it('migrations are idempotent and recorded in user_version', async () => {
     const db = openSqliteDatabase(':memory:');
     try {
