@@ -117,12 +117,19 @@ function adminKeys(fail: ConfigErrorFactory, raw: Raw | undefined): string[] {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** True for an address that only this machine can reach: `localhost`, 127.0.0.0/8, ::1 (in any spelling Node reports). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
+  return a === 'localhost' || a === '::1' || /^(?:::ffff:)?127(?:\.\d{1,3}){3}$/.test(a);
+}
+
 /**
  * Reads the account settings. `read(env)` returns the variable's raw value (or undefined);
  * `issuer` is the validated issuer (the default sender's domain, the loopback check); `fail`
  * makes the error of a refused value.
  */
-export function loadAccountConfig(read: (env: string) => Raw | undefined, issuer: string, fail: ConfigErrorFactory): AccountConfig {
+export function loadAccountConfig(read: (env: string) => Raw | undefined, issuer: string, fail: ConfigErrorFactory, listenHost = '127.0.0.1'): AccountConfig {
   const d = ACCOUNT_CONFIG_DEFAULTS;
   const smtpRaw = read('TESSERA_SMTP_URL');
   const smtp = smtpRaw === undefined ? undefined : smtpUrl(fail, smtpRaw);
@@ -134,9 +141,10 @@ export function loadAccountConfig(read: (env: string) => Raw | undefined, issuer
   if (devOutboxHttp && smtp !== undefined) {
     throw fail(outboxRaw!.name, `${outboxRaw!.name}=true serves the development outbox, which is not used with TESSERA_SMTP_URL: unset one of them.`);
   }
-  if (devOutboxHttp && !LOOPBACK_HOSTS.has(issuerHost)) {
-    // The outbox holds working reset links of every account: never on a reachable server.
-    throw fail(outboxRaw!.name, `${outboxRaw!.name}=true is only accepted when the issuer is a loopback address (localhost, 127.0.0.1, [::1]): the outbox shows every account's reset links.`);
+  if (devOutboxHttp && (!LOOPBACK_HOSTS.has(issuerHost) || !isLoopbackAddress(listenHost))) {
+    // The outbox holds working reset links of every account: never on a reachable server. The
+    // issuer alone says nothing of where the server listens (HOST=0.0.0.0 behind a port mapping).
+    throw fail(outboxRaw!.name, `${outboxRaw!.name}=true is only accepted when the issuer is a loopback address (localhost, 127.0.0.1, [::1]) and the server listens on one (HOST): the outbox shows every account's reset links.`);
   }
   return {
     smtpUrl: smtp,

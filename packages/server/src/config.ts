@@ -485,7 +485,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const pwRaw = get('TESSERA_PASSWORD_MIN_LENGTH');
   const passwordMinLength = pwRaw === undefined ? d.passwordMinLength : integer(pwRaw, 8, 64, 'an integer number of characters');
 
-  const account = loadAccountConfig((name) => get(name), issuer, (name, message) => new ConfigError(name, message));
+  const account = loadAccountConfig((name) => get(name), issuer, (name, message) => new ConfigError(name, message), host);
 
   const levelRaw = get('TESSERA_LOG_LEVEL');
   const logLevel: LogLevel = levelRaw === undefined ? d.logLevel : oneOf(levelRaw, LOG_LEVELS);

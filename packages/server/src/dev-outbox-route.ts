@@ -1,20 +1,37 @@
 /**
  * `GET /dev/outbox?limit=`: the development outbox as JSON, for the web UI, when mail is kept
  * in the database (no `TESSERA_SMTP_URL`) and `TESSERA_DEV_OUTBOX_HTTP=true`. config.ts accepts
- * that only with a loopback issuer: the outbox holds every account's working links, so it must
- * never be reachable on a real server. Not in the OpenAPI document (not part of the API).
+ * that only with a loopback issuer and listen address, and each request must come from this
+ * machine to a loopback name: the outbox holds every account's working links, so it must never
+ * be reachable from anywhere else. Not in the OpenAPI document (not part of the API).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorResponse, parseQuery, TesseraError } from 'tessera';
 import type { Store } from 'tessera';
 import { sendResponse } from 'tessera/fastify';
+import { isLoopbackAddress } from './config-account.js';
+import { refuseOtherMethods } from './method-not-allowed.js';
 
 export const DEV_OUTBOX_PATH = '/dev/outbox';
 
+/**
+ * Whether this request may read the outbox: sent from this machine (the socket's address, not
+ * X-Forwarded-For) and addressed to a loopback name. The second stops DNS rebinding, where a
+ * page on another site resolves its own name to 127.0.0.1 and reads the answer as its own.
+ */
+function fromThisMachine(request: FastifyRequest): boolean {
+  const host = request.headers.host ?? '';
+  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  return isLoopbackAddress(request.socket.remoteAddress) && isLoopbackAddress(hostname);
+}
+
 /** Registers the route (call it only when the outbox is the mailer and the setting is on). */
 export function registerDevOutbox(app: FastifyInstance, store: Store): void {
+  refuseOtherMethods(app, DEV_OUTBOX_PATH, ['GET']);
   app.get(DEV_OUTBOX_PATH, async (request, reply) => {
     reply.header('cache-control', 'no-store');
+    // Checked on every request as well as at start (config-account.ts): as if there were no such route.
+    if (!fromThisMachine(request)) return sendResponse(reply, errorResponse(new TesseraError('not_found')));
     const query = parseQuery(request.url);
     const raw = query.limit;
     const extra = Object.keys(query).some((k) => k !== 'limit');

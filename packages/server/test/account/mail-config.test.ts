@@ -57,6 +57,10 @@ describe('mail and account configuration', () => {
     refused({ TESSERA_DEV_OUTBOX_HTTP: 'true', TESSERA_SMTP_URL: 'smtp://mail.example.com' }, 'TESSERA_DEV_OUTBOX_HTTP');
     refused({ TESSERA_DEV_OUTBOX_HTTP: 'true', TESSERA_ISSUER: 'https://auth.example.com' }, 'TESSERA_DEV_OUTBOX_HTTP');
     refused({ TESSERA_DEV_OUTBOX_HTTP: 'true', HOST: '0.0.0.0' }, 'TESSERA_DEV_OUTBOX_HTTP');
+    // A loopback issuer says nothing of where the server listens (a container's port mapping).
+    refused({ TESSERA_DEV_OUTBOX_HTTP: 'true', HOST: '0.0.0.0', TESSERA_ISSUER: 'http://localhost:3000' }, 'TESSERA_DEV_OUTBOX_HTTP');
+    refused({ TESSERA_DEV_OUTBOX_HTTP: 'true', HOST: '::', TESSERA_ISSUER: 'http://[::1]:3000' }, 'TESSERA_DEV_OUTBOX_HTTP');
+    assert.equal(loadConfig([], { TESSERA_DEV_OUTBOX_HTTP: 'true', HOST: '::1', TESSERA_ISSUER: 'http://[::1]:3000' }).devOutboxHttp, true);
   });
 });
 
@@ -86,6 +90,16 @@ describe('development outbox', () => {
       assert.deepEqual(Object.keys(out.mail[0]).sort(), ['at', 'html', 'seq', 'subject', 'text', 'to']);
       assert.equal(out.mail[0].to, email);
       for (const q of ['limit=0', 'limit=x', 'other=1']) assert.equal((await m.s.app.inject({ url: `/dev/outbox?${q}` })).statusCode, 400, q);
+      // Only from this machine, to a loopback name: another address, or a page that rebinds
+      // its own name to 127.0.0.1 (its Host header), finds no such route.
+      assert.equal((await m.s.app.inject({ url: '/dev/outbox', remoteAddress: '192.0.2.7' })).statusCode, 404);
+      assert.equal((await m.s.app.inject({ url: '/dev/outbox', headers: { host: 'attacker.example:3000' } })).statusCode, 404);
+      for (const host of ['127.0.0.1:3000', 'localhost', '[::1]:3000']) {
+        assert.equal((await m.s.app.inject({ url: '/dev/outbox', headers: { host } })).statusCode, 200, host);
+      }
+      const post = await m.s.app.inject({ method: 'POST', url: '/dev/outbox' });
+      assert.equal(post.statusCode, 405);
+      assert.equal(post.headers.allow, 'GET, HEAD');
       const doc = body(await m.s.app.inject({ url: '/docs/json' }));
       assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/dev/')));
     } finally {
