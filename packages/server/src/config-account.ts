@@ -49,7 +49,7 @@ export const ACCOUNT_CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_PASSWORD_RESET_TTL', flag: undefined, default: String(ACCOUNT_CONFIG_DEFAULTS.passwordResetTtlSeconds), description: 'Lifetime of a password reset link, in seconds: 60 to 86400.' },
   { env: 'TESSERA_EMAIL_VERIFICATION_TTL', flag: undefined, default: String(ACCOUNT_CONFIG_DEFAULTS.emailVerificationTtlSeconds), description: 'Lifetime of an email verification or email change link, in seconds: 60 to 604800.' },
   { env: 'TESSERA_ADMIN_KEYS', flag: undefined, default: 'none (the admin API answers 401)', description: `Comma-separated secrets, each at least ${MIN_ADMIN_KEY_LENGTH} characters of base64/base64url, sent as Bearer to the admin API (\`/admin/users…\`).` },
-  { env: 'TESSERA_DEV_OUTBOX_HTTP', flag: undefined, default: 'false', description: '`true` serves the development outbox as JSON at `GET /dev/outbox`, for the web UI. Refused with `TESSERA_SMTP_URL`, and unless the issuer is a loopback address (`localhost`, `127.0.0.1`, `[::1]`): it shows every account\'s links.' },
+  { env: 'TESSERA_DEV_OUTBOX_HTTP', flag: undefined, default: 'false', description: '`true` serves the development outbox as JSON at `GET /dev/outbox`, for the web UI. Refused with `TESSERA_SMTP_URL`, and unless both the issuer and `HOST` are loopback addresses (`localhost`, `127.0.0.1`, `[::1]`): it shows every account\'s links. Requests from another address, or to a `Host` that is not a loopback name, get 404.' },
 ];
 
 /** A raw value and the name it came from (as config.ts reads them). */
