@@ -34,5 +34,12 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       return { schema: isApi ? schema : { ...schema, hide: true }, url };
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // The plugin's policy, less `upgrade-insecure-requests` (on plain HTTP at an address other
+    // than loopback it sent every asset to https://, and the page stayed blank) and with frames
+    // refused outright, as on the web UI.
+    transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/, '').replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
+  });
 }

@@ -51,5 +51,13 @@ describe('OpenAPI', () => {
     const css = await s.app.inject({ url: '/docs/static/swagger-ui.css' });
     assert.equal(css.statusCode, 200);
     assert.ok(css.body.length > 1000);
+    // Its policy loads what it serves over plain HTTP too (upgrade-insecure-requests sent every
+    // asset to https:// on a LAN address), and refuses frames as the web UI does.
+    for (const res of [page, css]) {
+      const csp = String(res.headers['content-security-policy']);
+      assert.match(csp, /default-src 'self'/);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/);
+      assert.match(csp, /frame-ancestors 'none'/);
+    }
   });
 });
