@@ -214,7 +214,7 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
     return sendResponse(reply, errorResponse(error instanceof TesseraError ? error : new TesseraError(code)));
   });
 
-  await registerOpenApi(app, SERVER_VERSION);
+  await registerOpenApi(app, SERVER_VERSION, auth.cookieNames.session);
   await app.register(tesseraFastify, { auth, routePrefix: '/auth', trustProxyHops: config.trustProxyHops });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {

@@ -30,7 +30,7 @@ export const ACCOUNT_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/verify-email/resend', bodySchema: s.empty,
+    method: 'POST', path: '/verify-email/resend', bodySchema: s.empty, status: 202, caller: 'signed-in', bodyOptional: true,
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       await auth.resendVerification(who.userId);
@@ -38,7 +38,7 @@ export const ACCOUNT_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/password-reset', bodySchema: s.passwordReset,
+    method: 'POST', path: '/password-reset', bodySchema: s.passwordReset, status: 202,
     async handle(auth, request) {
       checkOrigin(auth, request);
       await auth.requestPasswordReset(body(request).email, clientOf(request));
@@ -46,7 +46,7 @@ export const ACCOUNT_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/password-reset/confirm', bodySchema: s.passwordResetConfirm,
+    method: 'POST', path: '/password-reset/confirm', bodySchema: s.passwordResetConfirm, status: 204,
     async handle(auth, request) {
       checkOrigin(auth, request);
       const b = body(request);
@@ -55,7 +55,7 @@ export const ACCOUNT_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/email', bodySchema: s.emailChange,
+    method: 'POST', path: '/email', bodySchema: s.emailChange, status: 202, caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       const b = body(request);
@@ -72,7 +72,7 @@ export const ACCOUNT_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/delete-account', bodySchema: s.deleteAccount,
+    method: 'POST', path: '/delete-account', bodySchema: s.deleteAccount, status: 204, caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       await auth.deleteAccount({ userId: who.userId, currentPassword: body(request).currentPassword }, clientOf(request));

@@ -33,6 +33,12 @@ export interface AuthRoute {
   bodySchema?: object;
   /** JSON schema of the query string (string values); a route without one ignores the query. */
   querySchema?: object;
+  /** The status of a success, for documentation (the OpenAPI document); 200 when absent. */
+  status?: 200 | 201 | 202 | 204;
+  /** `signed-in`: the caller sends a session cookie or an access token (for documentation). */
+  caller?: 'signed-in';
+  /** The body may be left out, for documentation (a body schema alone reads as a required body). */
+  bodyOptional?: boolean;
   handle(auth: Tessera, request: HttpRequestInfo): Promise<HttpResponse>;
 }
 
@@ -63,7 +69,7 @@ const AUDIT_PAGE_DEFAULT = 50;
  */
 export const AUTH_ROUTES: readonly AuthRoute[] = [
   {
-    method: 'POST', path: '/register', bodySchema: s.register,
+    method: 'POST', path: '/register', bodySchema: s.register, status: 201,
     async handle(auth, request) {
       checkOrigin(auth, request);
       const b = body(request);
@@ -82,7 +88,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/refresh', bodySchema: s.refresh,
+    method: 'POST', path: '/refresh', bodySchema: s.refresh, bodyOptional: true,
     async handle(auth, request) {
       const b = body(request);
       let token = b.refreshToken;
@@ -98,7 +104,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/logout', bodySchema: s.logout,
+    method: 'POST', path: '/logout', bodySchema: s.logout, status: 204, bodyOptional: true,
     async handle(auth, request) {
       const b = body(request);
       if (b.refreshToken !== undefined) {
@@ -111,7 +117,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/logout-all', bodySchema: s.empty,
+    method: 'POST', path: '/logout-all', bodySchema: s.empty, status: 204, caller: 'signed-in', bodyOptional: true,
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       await auth.endAllSessions(who.userId, 'logout_all', clientOf(request));
@@ -119,7 +125,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'GET', path: '/me',
+    method: 'GET', path: '/me', caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       const user = who.user ?? (await auth.getUser(who.userId));
@@ -128,14 +134,14 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'GET', path: '/sessions',
+    method: 'GET', path: '/sessions', caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       return json(200, { sessions: await auth.listSessions(who.userId, who.sessionId) });
     },
   },
   {
-    method: 'DELETE', path: '/sessions/:id',
+    method: 'DELETE', path: '/sessions/:id', status: 204, caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       const id = request.params.id ?? '';
@@ -144,7 +150,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
     },
   },
   {
-    method: 'POST', path: '/password', bodySchema: s.password,
+    method: 'POST', path: '/password', bodySchema: s.password, caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       const b = body(request);
@@ -158,7 +164,7 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
   },
   {
     // The caller's own audit log, newest first: `?limit=` (1 to 200) entries before `?before=`.
-    method: 'GET', path: '/audit', querySchema: q.audit,
+    method: 'GET', path: '/audit', querySchema: q.audit, caller: 'signed-in',
     async handle(auth, request) {
       const who = await requireAuth(auth, request);
       const before = queryValue(request, 'before');
