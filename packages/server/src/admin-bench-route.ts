@@ -76,7 +76,7 @@ function readSettings(raw: unknown): { durationSeconds: number; warmupSeconds: n
   return { durationSeconds: read('durationSeconds'), warmupSeconds: read('warmupSeconds'), connections: read('connections') };
 }
 
-/** Registers the route behind `guarded` (the admin key check). */
+/** Registers the route (in the admin scope, whose hook checks the key), its work behind `guarded`. */
 export function registerAdminBenchRoute(app: FastifyInstance, auth: Tessera, guarded: AdminGuard): void {
   const bench = createShortBench();
   app.addHook('onClose', async () => bench.close());

@@ -69,17 +69,27 @@ function pageLimit(value: string | undefined): number | undefined {
 
 /** Registers the admin API. */
 export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKeys: readonly string[]): void {
+  for (const [url, allowed] of ADMIN_PATHS) refuseOtherMethods(app, url, allowed);
+  // The routes in a scope of their own, whose first hook checks the key: before the body is
+  // read, so that a caller without one learns nothing from how its body is judged.
+  app.register(async (scope) => adminScope(scope, auth, adminKeys));
+}
+
+function adminScope(app: FastifyInstance, auth: Tessera, adminKeys: readonly string[]): void {
   const isAdminKey = createKeyChecker(adminKeys);
   const noValidation = { validatorCompiler: () => () => true };
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('cache-control', 'no-store');
+    const { token, sent } = requestBearerToken(request);
+    if (token === null || !isAdminKey(token)) {
+      return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'An admin key is required.' }), sent));
+    }
+    return undefined;
+  });
 
-  /** Runs `work` for a caller with an admin key; every failure in the spec's error shape. */
+  /** Runs `work` for a caller whose key the scope's hook accepted; every failure in the spec's error shape. */
   const guarded: AdminGuard = (work) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
-      reply.header('cache-control', 'no-store');
-      const { token, sent } = requestBearerToken(request);
-      if (token === null || !isAdminKey(token)) {
-        return sendResponse(reply, errorResponse(new TesseraError('unauthorized', { message: 'An admin key is required.' }), sent));
-      }
       try {
         return await work(request, reply);
       } catch (error) {
@@ -135,6 +145,4 @@ export function registerAdminRoutes(app: FastifyInstance, auth: Tessera, adminKe
   }));
 
   registerAdminBenchRoute(app, auth, guarded);
-
-  for (const [url, allowed] of ADMIN_PATHS) refuseOtherMethods(app, url, allowed);
 }

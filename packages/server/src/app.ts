@@ -208,7 +208,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   });
   app.setNotFoundHandler((_request, reply) => sendResponse(reply, errorResponse(new TesseraError('not_found'))));
   app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
-    const status = error.statusCode ?? 500;
+    // A TesseraError (a body refused by jsonBodyRules) has its own status; only a failure
+    // that is neither it nor a 4xx of Fastify's is logged as one.
+    const status = error instanceof TesseraError ? error.status : error.statusCode ?? 500;
     const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 503 ? 'unavailable' : status >= 400 && status < 500 ? 'invalid_request' : 'internal_error';
     if (code === 'internal_error') request.log.error({ err: error }, 'request failed');
     return sendResponse(reply, errorResponse(error instanceof TesseraError ? error : new TesseraError(code)));

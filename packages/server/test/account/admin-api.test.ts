@@ -26,6 +26,15 @@ describe('admin API', () => {
       }
     }
     assert.equal((await s.app.inject({ url: '/auth/me', headers: me.headers })).statusCode, 200, 'nothing happened');
+    // The key is checked before the body is read: a caller without one learns nothing from
+    // how its body is judged, and no error is logged for it.
+    const logged = s.logText().length;
+    for (const [headers, payload] of [[{ 'content-type': 'text/plain' }, 'x'], [{ 'content-type': 'application/json' }, '{"bad']] as const) {
+      const res = await s.app.inject({ method: 'POST', url: '/admin/bench', headers, payload });
+      assert.equal(res.statusCode, 401, res.body);
+      assert.equal(body(res).error.code, 'unauthorized');
+    }
+    assert.doesNotMatch(s.logText().slice(logged), /"level":50/, 'no error line');
   });
 
   it('two Authorization lines are no key, on the admin API and the revocation feed, whichever comes first', async () => {
@@ -52,12 +61,16 @@ describe('admin API', () => {
     // set the content type send.
     assert.equal((await post(`/admin/users/${victim.userId}/disable`, json, '')).statusCode, 204);
     assert.equal((await post(`/admin/users/${victim.userId}/enable`, json, '')).statusCode, 204);
+    const logged = s.logText().length;
     const bench = '{"durationSeconds":1}';
     assert.equal(body(await post('/admin/bench', { 'content-type': 'application/json; charset=latin1' }, bench)).error.code, 'unsupported_media_type');
     assert.equal(body(await post('/admin/bench', { ...json, 'content-encoding': 'gzip' }, bench)).error.code, 'unsupported_media_type');
     const badUtf8 = await post('/admin/bench', json, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]));
     assert.equal(badUtf8.statusCode, 400);
     assert.equal(body(badUtf8).error.code, 'invalid_request');
+    // Refusals of bad input, not failures of the server: no error line (there was one, with a
+    // stack, for each: the error handler took a TesseraError without statusCode for a 500).
+    assert.doesNotMatch(s.logText().slice(logged), /"level":50/);
   });
 
   it('lists users a page at a time, without password hashes; a bad query is 400', async () => {
