@@ -29,7 +29,7 @@ export function mailSite(ctx: AuthContext): MailSite {
  * Queues a mail when a mailer is configured (notices are best effort: without a mailer they are
  * skipped). The message is built later, off the request path (see mail-queue.ts).
  */
-export function queueMail(ctx: AuthContext, kind: MailKind, build: () => MailMessage | Promise<MailMessage>): void {
+export function queueMail(ctx: AuthContext, kind: MailKind, build: () => MailMessage | null | Promise<MailMessage | null>): void {
   ctx.mail?.enqueue(kind, build);
 }
 

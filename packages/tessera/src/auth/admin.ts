@@ -99,6 +99,9 @@ export async function disableUser(ctx: AuthContext, userId: string): Promise<boo
   const user = await ctx.store.getUserById(userId);
   if (!user) return false;
   if (user.disabledAt === null && !(await ctx.store.setUserDisabled(userId, ctx.options.clock.nowMs()))) return false;
+  // Pending links die too: an email change asked for before the disable must not complete after
+  // the account is enabled again, nor a reset.
+  await ctx.store.deleteAccountTokens(userId, ['password_reset', 'email_change']);
   const ended = await endEverything(ctx, userId);
   await recordAudit(ctx, { type: 'user_disabled', userId, detail: `sessions_ended=${ended.length}` });
   ctx.options.onEvent({ type: 'user_admin', action: 'disabled', userId });

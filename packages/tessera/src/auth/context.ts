@@ -47,4 +47,11 @@ export interface MailBudgets {
   readonly verification: RequestThrottle;
   /** Email change requests per account. */
   readonly emailChange: RequestThrottle;
+  /**
+   * Mail to one address that did not ask for it: email change links, by the new address
+   * (several accounts could otherwise point their changes at one victim's mailbox).
+   */
+  readonly perRecipient: RequestThrottle;
+  /** Verification mails of sign-ups per client IP (sign-ups of `victim+1@…`, `victim+2@…` fill one mailbox). */
+  readonly signUpMailPerIp: RequestThrottle;
 }

@@ -9,6 +9,7 @@ import type { AuthContext } from './context.js';
 import type { ClientInfo, PublicUser, SignInResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { createSessionRecord, endSessions, sessionExpiresAt } from './session-records.js';
+import { tryRequestBudget } from '../ratelimit/request-throttle.js';
 import { normalizeEmail } from './email-address.js';
 import { sendVerification, sendVerificationIfBudget } from './email-verification.js';
 import { queueMail, mailSite } from './account-mail.js';
@@ -56,7 +57,9 @@ export async function register(ctx: AuthContext, input: { email: unknown; passwo
   ctx.options.onEvent({ type: 'sign_up', userId: user.id });
   await recordAudit(ctx, { type: 'sign_up', userId: user.id, ip: client?.ip });
   // A sign-up discloses nothing by mailing: the 201 (or 409) already said the address is taken.
-  await sendVerification(ctx, user);
+  // Its mail is budgeted per client address (never refused: the account exists, and a link
+  // can be asked for again), so that sign-ups of victim+1@…, victim+2@… cannot fill one mailbox.
+  if (ctx.mail && (client === undefined || (await tryRequestBudget(ctx.mailBudgets.signUpMailPerIp, client.ip)))) await sendVerification(ctx, user);
   return toPublicUser(user);
 }
 
@@ -179,8 +182,9 @@ export async function changePassword(
   // the store no longer finds active (expired, or its index lost to a Redis eviction) is
   // refused too. The caller's fresh token, of this second or later, is not concerned.
   const ended = await endSessions(ctx, { userId: user.id, all: true, reason: 'password_changed', userNotBefore: true });
-  // A pending reset link would undo the change: it dies with the old password.
-  await ctx.store.deleteAccountTokens(user.id, ['password_reset']);
+  // A pending reset link would undo the change, and a pending email change may be an intruder's
+  // (who knew the old password): both die with it.
+  await ctx.store.deleteAccountTokens(user.id, ['password_reset', 'email_change']);
   ctx.options.onEvent({ type: 'password_changed', userId: user.id });
   const at = new Date(ctx.options.clock.nowMs());
   queueMail(ctx, 'password_changed', () => passwordChangedMail({ ...mailSite(ctx), to: user.email, at, sessionsEnded: false }));

@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { takeRequestBudgets } from '../ratelimit/request-throttle.js';
 import { emailChangedMail, emailChangeMail, emailChangeNoticeMail } from '../mail/templates.js';
 import { accountLink, mailSite, queueMail, requireMail } from './account-mail.js';
 import { consumeAccountToken, invalidLink, issueAccountToken } from './account-tokens.js';
@@ -34,12 +35,11 @@ export async function requestEmailChange(
   if (emailNormalized === user.emailNormalized) {
     throw new TesseraError('invalid_request', { message: 'newEmail is already the email address of this account.' });
   }
-  // The same disclosure as a sign-up's 409, to someone who just proved a password.
+  // Counted before the address is looked up, so that its 409 (the same disclosure as a
+  // sign-up's, to someone who just proved a password) is not an oracle without limit; and by
+  // the new address too, which receives a mail it did not ask for.
+  await takeRequestBudgets([[ctx.mailBudgets.emailChange, user.id], [ctx.mailBudgets.perRecipient, emailNormalized]]);
   if (await ctx.store.getUserByEmail(emailNormalized)) throw new TesseraError('email_taken');
-  const budget = ctx.mailBudgets.emailChange;
-  const retryAfterSeconds = await budget.retryAfter(user.id);
-  if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
-  await budget.count(user.id);
   await ctx.store.deleteAccountTokens(user.id, ['email_change']);
   const ttlSeconds = ctx.options.emailVerificationTtlSeconds;
   const token = await issueAccountToken(ctx, user.id, 'email_change', email, ttlSeconds);
@@ -60,6 +60,11 @@ export async function confirmEmailChange(ctx: AuthContext, token: unknown, clien
   const now = ctx.options.clock.nowMs();
   // Throws email_taken (409) when another account has the address now: the store's unique key decides.
   if (!(await ctx.store.updateUserEmail(user.id, email, emailNormalized, now))) throw invalidLink();
+  // Failures counted at the new address before any account had it are not this account's (as
+  // at sign-up); cleared only now that the address is this account's, so that no pending change
+  // can lift the lock of an account that took the address meanwhile. If the throttle store is
+  // down the change stands and a lock, if any, stays: a reset or an administrator ends it.
+  await ctx.throttle.unlockAccount(emailNormalized).catch(() => undefined);
   await ctx.store.deleteAccountTokens(user.id, ['email_verification', 'password_reset', 'email_change']);
   forgetCachedUser(ctx, user.id);
   await recordAudit(ctx, { type: 'email_changed', userId: user.id, ip: client.ip });

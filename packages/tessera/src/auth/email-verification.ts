@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { takeRequestBudgets, tryRequestBudget } from '../ratelimit/request-throttle.js';
 import { verificationMail } from '../mail/templates.js';
 import type { UserRecord } from '../stores/types.js';
 import { accountLink, mailSite, queueMail, requireMail } from './account-mail.js';
@@ -32,10 +33,7 @@ export async function sendVerification(ctx: AuthContext, user: Pick<UserRecord, 
  */
 export async function sendVerificationIfBudget(ctx: AuthContext, user: UserRecord): Promise<void> {
   if (!ctx.mail) return;
-  const budget = ctx.mailBudgets.verification;
-  if ((await budget.retryAfter(user.id)) > 0) return;
-  await budget.count(user.id);
-  await sendVerification(ctx, user);
+  if (await tryRequestBudget(ctx.mailBudgets.verification, user.id)) await sendVerification(ctx, user);
 }
 
 /** `POST /auth/verify-email/resend`: a new link for the signed-in user's address. */
@@ -44,9 +42,7 @@ export async function resendVerification(ctx: AuthContext, userId: string): Prom
   const user = await ctx.store.getUserById(userId);
   if (!user || user.disabledAt !== null) throw new TesseraError('unauthorized');
   if (user.emailVerifiedAt !== null) throw new TesseraError('invalid_request', { message: 'The email address is already verified.' });
-  const retryAfterSeconds = await ctx.mailBudgets.verification.retryAfter(user.id);
-  if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
-  await ctx.mailBudgets.verification.count(user.id);
+  await takeRequestBudgets([[ctx.mailBudgets.verification, user.id]]);
   await sendVerification(ctx, user);
 }
 

@@ -48,12 +48,19 @@ export async function requestPasswordReset(ctx: AuthContext, input: unknown, cli
   const ttlSeconds = ctx.options.passwordResetTtlSeconds;
   if (!eligible) {
     queueDecoyMail(ctx, 'password_reset', async () => {
+      // The known email's job reads its account again first: one read by primary key here too.
+      await ctx.store.getUserById(user?.id ?? emailNormalized);
       const token = await spendComparableWork(ctx, 'password_reset');
       return passwordResetMail({ ...mailSite(ctx), to: emailNormalized, url: accountLink(ctx, 'reset-password', token), token, ttlSeconds });
     });
     return;
   }
   queueMail(ctx, 'password_reset', async () => {
+    // The request was for the account as it was then. Changed since (its address confirmed
+    // elsewhere, its password changed, disabled), no link is made: one made now would outlive
+    // the change that should have ended it (the change deleted the links that existed).
+    const current = await ctx.store.getUserById(user.id);
+    if (!current || current.disabledAt !== null || current.emailNormalized !== user.emailNormalized || current.passwordHash !== user.passwordHash) return null;
     // The address on file, not the one typed: they differ at most in case and surrounding space.
     const token = await issueAccountToken(ctx, user.id, 'password_reset', user.email, ttlSeconds);
     const url = accountLink(ctx, 'reset-password', token);
@@ -66,17 +73,21 @@ export async function confirmPasswordReset(ctx: AuthContext, input: { token: unk
   const password = passwordOf(input.newPassword, 'newPassword');
   const record = await peekAccountToken(ctx, input.token, 'password_reset');
   const user = await ctx.store.getUserById(record.userId);
-  if (!user) throw invalidLink();
+  // A link sent to an address the account no longer has resets nothing: whoever reads the old
+  // mailbox is not the account's owner any more.
+  if (!user || normalizeEmail(record.email).emailNormalized !== user.emailNormalized) throw invalidLink();
   // Disabled after the link was sent: the holder proved the mailbox, so saying so is fine.
   if (user.disabledAt !== null) throw new TesseraError('forbidden', { message: 'This account is disabled.' });
   checkPasswordPolicy(password, { minLength: ctx.options.passwordMinLength, email: user.email });
   const passwordHash = await timedHash(ctx, () => ctx.hasher.hash(password));
   await spendAccountToken(ctx, record);
   await ctx.store.updatePasswordHash(user.id, passwordHash);
-  await ctx.store.deleteAccountTokens(user.id, ['password_reset']);
+  // Every other reset link, and a pending email change: someone who knew the old password may
+  // have asked for one to their own address, and a reset is how the owner takes the account back.
+  await ctx.store.deleteAccountTokens(user.id, ['password_reset', 'email_change']);
   const ended = await endSessions(ctx, { userId: user.id, all: true, reason: 'password_reset', userNotBefore: true });
   await ctx.throttle.unlockAccount(user.emailNormalized);
-  if (normalizeEmail(record.email).emailNormalized === user.emailNormalized && user.emailVerifiedAt === null) {
+  if (user.emailVerifiedAt === null) {
     await ctx.store.setEmailVerified(user.id, user.emailNormalized, ctx.options.clock.nowMs());
   }
   forgetCachedUser(ctx, user.id);

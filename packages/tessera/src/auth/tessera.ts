@@ -84,6 +84,8 @@ export async function createTessera(input: TesseraOptions): Promise<Tessera> {
     resetPerIp: budget('password-reset/ip', options.passwordResetsPerIpPerHour),
     verification: budget('verification/account', options.accountMailsPerHour),
     emailChange: budget('email-change/account', options.accountMailsPerHour),
+    perRecipient: budget('mail/recipient', options.accountMailsPerHour),
+    signUpMailPerIp: budget('sign-up-mail/ip', options.passwordResetsPerIpPerHour),
   };
   const mail = options.mailer
     ? createMailQueue({ mailer: options.mailer, onOutcome: (outcome) => options.onEvent({ type: 'mail', ...outcome }) })

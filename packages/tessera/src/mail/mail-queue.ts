@@ -58,9 +58,11 @@ export type MailOutcome = { kind: MailKind; outcome: 'sent' | 'failed' | 'droppe
 export interface MailQueue {
   /**
    * Queues a message; `build` runs when it is sent (it may do store work, such as creating the
-   * token the message carries: a failure there is reported like a failed send). Never throws.
+   * token the message carries: a failure there is reported like a failed send). It may return
+   * null: the mail is no longer due (what it was for changed meanwhile), and nothing is sent or
+   * reported. Never throws.
    */
-  enqueue(kind: MailKind, build: () => MailMessage | Promise<MailMessage>): void;
+  enqueue(kind: MailKind, build: () => MailMessage | null | Promise<MailMessage | null>): void;
   /**
    * Queues a decoy: `build` runs as a message's would, in the same queue, but nothing is sent
    * and nothing reported. For requests that must not differ from one that sends a mail (a
@@ -94,7 +96,7 @@ export const MAIL_START_DELAY_MS = 10;
 
 interface Job {
   kind: MailKind;
-  build: () => MailMessage | Promise<MailMessage>;
+  build: () => MailMessage | null | Promise<MailMessage | null>;
   decoy: boolean;
   /** `performance.now()` before which the job does not start. */
   notBefore: number;
@@ -142,7 +144,7 @@ export function createMailQueue(options: MailQueueOptions): MailQueue {
       void (async () => {
         try {
           const message = await job.build();
-          if (!job.decoy) {
+          if (!job.decoy && message !== null) {
             await options.mailer.send(message);
             options.onOutcome({ kind: job.kind, outcome: 'sent' });
           }
@@ -157,7 +159,7 @@ export function createMailQueue(options: MailQueueOptions): MailQueue {
     }
   };
 
-  const add = (kind: MailKind, build: () => MailMessage | Promise<MailMessage>, decoy: boolean) => {
+  const add = (kind: MailKind, build: () => MailMessage | null | Promise<MailMessage | null>, decoy: boolean) => {
     if (waiting.length >= maxPending) {
       if (!decoy) options.onOutcome({ kind, outcome: 'dropped' });
       return;

@@ -12,9 +12,12 @@ import type { Store } from '../stores/types.js';
  * It rests on the login-failure primitives of the store (a sorted set of times per key in
  * Redis, rows in SQL), under keys of its own namespace (`req:` + SHA-256 of the throttle's
  * name and the subject, length-prefixed), so no email or address is stored in clear and no
- * key can collide with a sign-in counter. A refused request is not counted, so the window
- * ends on time for a caller who stops. Check-then-count is not atomic: concurrent requests
- * may overshoot a budget by the number in flight, which bounds mail volume just as well.
+ * key can collide with a sign-in counter. A request is counted first and then judged by the
+ * count that includes it (the store adds and counts in one step): concurrent requests see each
+ * other, so a burst cannot all pass a check made before any of them was counted (a check first
+ * let a burst of 100 resets for one address send 100 mails on PostgreSQL and Redis). A
+ * caller already over the budget is refused before counting, so the window ends on time for
+ * one who stops; a request refused by one budget stays counted in the others it passed.
  */
 
 /** The store primitives a request throttle uses. */
@@ -25,8 +28,11 @@ export interface RequestThrottle {
   readonly name: string;
   /** Seconds to wait when `subject` has no budget left now; 0 when it has. */
   retryAfter(subject: string): Promise<number>;
-  /** Counts one accepted request of `subject`. */
-  count(subject: string): Promise<void>;
+  /**
+   * Counts one request of `subject` and judges it by the count that includes it: 0 when it is
+   * within the budget, else the seconds to wait (it was one too many).
+   */
+  take(subject: string): Promise<number>;
 }
 
 /** Options of {@link createRequestThrottle}. */
@@ -57,30 +63,42 @@ export function createRequestThrottle(options: RequestThrottleOptions): RequestT
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError('max must be a positive integer');
   if (!Number.isSafeInteger(options.windowSeconds) || options.windowSeconds < 1) throw new RangeError('windowSeconds must be a positive integer');
   const windowMs = options.windowSeconds * 1000;
+  /** Seconds until one more fits, when `count` requests already use the budget (0: it fits now). */
+  const waitFor = (count: number, oldestAt: number | null, now: number, allowed: number): number =>
+    // One more is allowed once the oldest counted request leaves the window; never 0.
+    count <= allowed ? 0 : Math.max(1, Math.ceil(((oldestAt ?? now) + windowMs - now) / 1000));
   return {
     name,
     async retryAfter(subject) {
       const now = clock.nowMs();
       const { count, oldestAt } = await store.countLoginFailures(requestThrottleKey(name, subject), now - windowMs + 1);
-      if (count < max) return 0;
-      // One more is allowed once the oldest counted request leaves the window; never 0.
-      return Math.max(1, Math.ceil(((oldestAt ?? now) + windowMs - now) / 1000));
+      return waitFor(count, oldestAt, now, max - 1);
     },
-    async count(subject) {
+    async take(subject) {
       const now = clock.nowMs();
       // Kept only as long as it can count: the store's purge removes it after the window.
-      await store.addLoginFailure(requestThrottleKey(name, subject), now, now - windowMs + 1, now + windowMs);
+      const { count, oldestAt } = await store.addLoginFailure(requestThrottleKey(name, subject), now, now - windowMs + 1, now + windowMs);
+      return waitFor(count, oldestAt, now, max);
     },
   };
 }
 
 /**
- * Takes one request from every budget, or none: throws `rate_limited` (with the longest
- * `retryAfterSeconds`) when any has nothing left, and then counts nothing.
+ * Takes one request from every budget: throws `rate_limited` (with the longest
+ * `retryAfterSeconds`) when any has nothing left. One already spent refuses before anything
+ * is counted; otherwise each counts it and judges by the count that includes it.
  */
 export async function takeRequestBudgets(entries: ReadonlyArray<readonly [RequestThrottle, string]>): Promise<void> {
-  const waits = await Promise.all(entries.map(([throttle, subject]) => throttle.retryAfter(subject)));
-  const retryAfterSeconds = Math.max(0, ...waits);
+  const longest = (waits: number[]): number => Math.max(0, ...waits);
+  let retryAfterSeconds = longest(await Promise.all(entries.map(([throttle, subject]) => throttle.retryAfter(subject))));
+  if (retryAfterSeconds === 0) retryAfterSeconds = longest(await Promise.all(entries.map(([throttle, subject]) => throttle.take(subject))));
   if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
-  await Promise.all(entries.map(([throttle, subject]) => throttle.count(subject)));
+}
+
+/**
+ * Takes one request from `throttle` for `subject` if it has budget left: true when taken, false
+ * when over (for mail that is skipped, not refused, when the budget is spent).
+ */
+export async function tryRequestBudget(throttle: RequestThrottle, subject: string): Promise<boolean> {
+  return (await throttle.retryAfter(subject)) === 0 && (await throttle.take(subject)) === 0;
 }

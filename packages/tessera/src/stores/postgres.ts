@@ -497,10 +497,19 @@ export class PostgresStore implements Store {
    * commit order: whoever reads seq n can already read everything below it.
    */
   async #feedTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return this.#transaction(this.#beginFeed, [], work);
+  }
+
+  /** Runs `work` on one pooled client inside `begin` (a `BEGIN` and what must come with it) and `COMMIT`. */
+  async #transaction<T>(begin: string, values: unknown[], work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: unknown;
     try {
-      await client.query(this.#beginFeed);
+      if (values.length === 0) await client.query(begin);
+      else {
+        await client.query('BEGIN');
+        await client.query(begin, values);
+      }
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -717,8 +726,15 @@ export class PostgresStore implements Store {
   }
 
   async addLoginFailure(key: string, at: number, since: number, expiresAt: number): Promise<FailureCount> {
-    const { rows } = await this.#query<FailureRow>(this.#sql.addFailure([key, at, since, expiresAt]));
-    return toFailureCount(rows[0]);
+    // Additions to one key must count each other: a burst of sign-in attempts or of mail
+    // requests is judged by counts that include it. Under READ COMMITTED a statement sees what
+    // was committed when it began, so concurrent inserts each counted only themselves (a
+    // burst of 100 reset requests for one address all passed a budget of 5). A per-key
+    // advisory lock, held to COMMIT, makes the counting statement begin after the others ended.
+    return this.#transaction('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`tessera/${this.schema}/failures/${key}`], async (client) => {
+      const { rows } = await client.query<FailureRow>(this.#sql.addFailure([key, at, since, expiresAt]));
+      return toFailureCount(rows[0]);
+    });
   }
 
   async countLoginFailures(key: string, since: number): Promise<FailureCount> {

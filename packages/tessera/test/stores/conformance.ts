@@ -174,6 +174,14 @@ function throttleConformance(store: CurrentStore): void {
     assert.deepEqual(await store().countLoginFailures('email:a', 0), { count: 1, oldestAt: T0 + 40 });
   });
 
+  it('login failures: concurrent additions to one key count each other (each count from 1 to n once)', async () => {
+    // What a burst of sign-in attempts or mail requests is judged by: a store whose additions
+    // each counted only themselves let all of a burst pass a budget.
+    const n = 40;
+    const counts = await Promise.all(Array.from({ length: n }, (_, i) => store().addLoginFailure('burst:a', T0 + i, T0, T0 + DAY)));
+    assert.deepEqual(counts.map((c) => c.count).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i + 1));
+  });
+
   it('login failures: an entry kept for a century (the account lock) is stored, counted from 0 and cleared', async () => {
     const century = 100 * 365 * DAY;
     assert.deepEqual(await store().addLoginFailure('lock:a', T0, 0, T0 + century), { count: 1, oldestAt: T0 });

@@ -247,7 +247,6 @@ describe('PostgreSQL store', { skip }, () => {
         ['rotateRefreshSecret', () => store.rotateRefreshSecret({ sessionId: 's1', expectedSecretHash: 'h0', newSecretHash: 'h1', at: T0 + MINUTE, idleExpiresAt: T0 + 31 * MINUTE })],
         ['listUserSessions', () => store.listUserSessions('user-1', T0)],
         ['listRevocations', () => store.listRevocations(0, T0, 100)],
-        ['addLoginFailure', () => store.addLoginFailure('ip:1', T0, T0, T0 + DAY)],
         ['countLoginFailures', () => store.countLoginFailures('ip:1', T0)],
         ['getOrCreateSecret (existing)', () => store.getOrCreateSecret('cookie', 'w')],
         ['purgeExpired', () => store.purgeExpired(T0)],
@@ -261,6 +260,11 @@ describe('PostgreSQL store', { skip }, () => {
         assert.equal(calls.length, 1, `${name}: ${calls.length} queries`);
         assert.match((calls[0] as { name?: string }).name ?? '', /^tessera_[a-z_]+_[0-9a-f]{16}$/, `${name} is a named statement`);
       }
+      // The exception: additions to one key must count each other (conformance, "concurrent
+      // additions"), so addLoginFailure is a transaction on one client that holds the key's lock.
+      calls.length = 0;
+      assert.deepEqual(await store.addLoginFailure('ip:1', T0, T0, T0 + DAY), { count: 1, oldestAt: T0 });
+      assert.equal(calls.length, 0, 'not through pool.query');
     });
   });
 
