@@ -53,15 +53,30 @@ async function preparePostgres(config: ServerConfig, pool: pg.Pool, connections:
     await patient.end();
   }
   for (;;) {
-    const clients: pg.PoolClient[] = [];
+    const clients: Array<{ client: pg.PoolClient; onError: (error: Error) => void; broken?: Error }> = [];
     try {
-      for (let i = 0; i < connections; i++) clients.push(await pool.connect());
+      for (let i = 0; i < connections; i++) {
+        const client = await pool.connect();
+        // Checked out, a client has no listener of the pool's: a connection lost meanwhile
+        // would emit an 'error' nobody hears, which ends the process.
+        const held: { client: pg.PoolClient; onError: (error: Error) => void; broken?: Error } = {
+          client,
+          onError: (error) => {
+            held.broken = error;
+          },
+        };
+        client.on('error', held.onError);
+        clients.push(held);
+      }
       return;
     } catch (error) {
       if (Date.now() + 250 > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
     } finally {
-      for (const c of clients) c.release();
+      for (const { client, onError, broken } of clients) {
+        client.removeListener('error', onError);
+        client.release(broken);
+      }
     }
   }
 }

@@ -61,6 +61,15 @@ export function createPostgresClusterBus(pool: Pool, options: PostgresClusterBus
       let retry: NodeJS.Timeout | undefined;
       const listen = async (): Promise<void> => {
         const c = await pool.connect();
+        let dropped = false;
+        /** Gives the connection back to be discarded, once (an error and a failed LISTEN may both come). */
+        const drop = (): void => {
+          if (dropped) return;
+          dropped = true;
+          c.removeAllListeners('notification');
+          c.release(true);
+          if (client === c) client = undefined;
+        };
         c.on('notification', (n) => {
           if (n.channel !== channel || n.payload === undefined) return;
           const message = parseClusterMessage(n.payload);
@@ -68,12 +77,18 @@ export function createPostgresClusterBus(pool: Pool, options: PostgresClusterBus
         });
         c.on('error', () => {
           // The connection is gone: drop it and listen again later.
-          c.release(true);
-          if (client === c) client = undefined;
+          drop();
           scheduleRetry();
         });
-        await c.query(`LISTEN ${channel}`);
-        if (stopped) c.release(true);
+        try {
+          await c.query(`LISTEN ${channel}`);
+        } catch (error) {
+          // A LISTEN that failed or timed out (PostgreSQL slow) leaves the connection to no one:
+          // kept, each retry took one more of the pool until none was left for requests.
+          drop();
+          throw error;
+        }
+        if (stopped) drop();
         else client = c;
       };
       const scheduleRetry = () => {

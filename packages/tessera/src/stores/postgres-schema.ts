@@ -162,11 +162,12 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   CREATE INDEX mail_outbox_expires_at ON ${s}.mail_outbox (expires_at);
   `,
   // 5: email keys fold Greek final sigma (ς) to σ, as normalizeEmail now does; a key whose
-  // folded form another account already holds is left as it was (as in SQLite's step 5).
+  // folded form any other account's key shares, folded or not, is left as it was (as in
+  // SQLite's step 5).
   (s) => `
   UPDATE ${s}.users AS u SET email_normalized = replace(u.email_normalized, 'ς', 'σ')
   WHERE strpos(u.email_normalized, 'ς') > 0
-    AND NOT EXISTS (SELECT 1 FROM ${s}.users other WHERE other.email_normalized = replace(u.email_normalized, 'ς', 'σ'));
+    AND NOT EXISTS (SELECT 1 FROM ${s}.users other WHERE other.id <> u.id AND replace(other.email_normalized, 'ς', 'σ') = replace(u.email_normalized, 'ς', 'σ'));
   `,
 ];
 
@@ -213,10 +214,7 @@ export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
  */
 export async function migratePostgres(pool: Pool, schema: string): Promise<void> {
   const s = quotePostgresSchema(schema);
-  const client = await pool.connect();
-  let broken: unknown;
-  try {
-    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${postgresLockKey('migrate', schema)})`);
+  await inTransaction(pool, `BEGIN; SELECT pg_advisory_xact_lock(${postgresLockKey('migrate', schema)})`, [], async (client) => {
     const exists = await client.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
     if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
     await client.query(
@@ -235,11 +233,40 @@ export async function migratePostgres(pool: Pool, schema: string): Promise<void>
       await client.query(POSTGRES_MIGRATIONS[step]!(s));
       await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [step + 1]);
     }
+  });
+}
+
+/**
+ * Runs `work` in a transaction on one client of `pool`: `begin` (a `BEGIN`, and what must come
+ * with it in one round trip; or a statement run after `BEGIN` with `values`), then `COMMIT`, or
+ * `ROLLBACK` when `work` throws. The client is released afterwards, and discarded when it broke.
+ *
+ * While it is checked out a client has no listener of pg-pool's: a connection lost in the
+ * middle of a query emits an `'error'` event besides rejecting the query, and an event nobody
+ * hears ends the Node process (a sign-out in flight while PostgreSQL restarted killed the
+ * server). So the client is listened to for as long as it is out.
+ */
+export async function inTransaction<T>(pool: Pool, begin: string, values: unknown[], work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: unknown;
+  const onError = (error: Error): void => {
+    broken ??= error;
+  };
+  client.on('error', onError);
+  try {
+    if (values.length === 0) await client.query(begin);
+    else {
+      await client.query('BEGIN');
+      await client.query(begin, values);
+    }
+    const result = await work(client);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
-    broken = await rollback(client);
+    broken ??= await rollback(client);
     throw error;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken as Error | undefined);
   }
 }

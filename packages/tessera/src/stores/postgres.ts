@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { TesseraError } from '../errors.js';
-import { migratePostgres, postgresLockKey, quotePostgresSchema, rollback } from './postgres-schema.js';
+import { inTransaction, migratePostgres, postgresLockKey, quotePostgresSchema } from './postgres-schema.js';
 import type { AccountTokenRow, OutboxMailRow } from './postgres-account.js';
 import { accountPurgeParts, buildAccountStatements, toAccountToken, toOutboxMail } from './postgres-account.js';
 import type {
@@ -500,25 +500,9 @@ export class PostgresStore implements Store {
     return this.#transaction(this.#beginFeed, [], work);
   }
 
-  /** Runs `work` on one pooled client inside `begin` (a `BEGIN` and what must come with it) and `COMMIT`. */
-  async #transaction<T>(begin: string, values: unknown[], work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: unknown;
-    try {
-      if (values.length === 0) await client.query(begin);
-      else {
-        await client.query('BEGIN');
-        await client.query(begin, values);
-      }
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await rollback(client);
-      throw error;
-    } finally {
-      client.release(broken as Error | undefined);
-    }
+  /** See {@link inTransaction}. */
+  #transaction<T>(begin: string, values: unknown[], work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, begin, values, work);
   }
 
   /** See {@link migratePostgres}. */
