@@ -128,12 +128,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX mail_outbox_expires_at ON mail_outbox (expires_at);
   `,
   // 5: email keys fold Greek final sigma (ς) to σ, as normalizeEmail now does. A key whose
-  // folded form another account already holds (one address, two accounts, made before) is
-  // left as it was: merging accounts is an administrator's decision.
+  // folded form any other account's key shares, folded or not (one address, two accounts,
+  // made before: ΚΩΣΤΑΣ.ΠΑΠΑΣ and κωστας.παπας), is left as it was: merging accounts is an
+  // administrator's decision.
   `
   UPDATE users SET email_normalized = replace(email_normalized, 'ς', 'σ')
   WHERE instr(email_normalized, 'ς') > 0
-    AND NOT EXISTS (SELECT 1 FROM users other WHERE other.email_normalized = replace(users.email_normalized, 'ς', 'σ'));
+    AND NOT EXISTS (SELECT 1 FROM users other WHERE other.id <> users.id AND replace(other.email_normalized, 'ς', 'σ') = replace(users.email_normalized, 'ς', 'σ'));
   `,
 ];
 

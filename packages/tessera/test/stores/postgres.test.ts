@@ -158,7 +158,10 @@ describe('PostgreSQL store', { skip }, () => {
         await client.query(POSTGRES_MIGRATIONS[step]!(q));
         await client.query(`INSERT INTO ${q}.schema_migrations (version) VALUES ($1)`, [step + 1]);
       }
-      for (const [id, key] of [['alone', 'σοφος@example.com'], ['pair-final', 'αλφας@example.com'], ['pair-plain', 'αλφασ@example.com']]) {
+      const rows = [['alone', 'σοφος@example.com'], ['pair-final', 'αλφας@example.com'], ['pair-plain', 'αλφασ@example.com'],
+        // One address typed two ways, both keys folding to one that neither holds.
+        ['two-a', 'κωστασ.παπας@example.gr'], ['two-b', 'κωστας.παπας@example.gr']];
+      for (const [id, key] of rows) {
         await client.query(`INSERT INTO ${q}.users (id, email, email_normalized, password_hash, created_at) VALUES ($1, $2, $2, 'h', ${T0})`, [id, key]);
       }
       const store = openStore(t, schema);
@@ -167,6 +170,8 @@ describe('PostgreSQL store', { skip }, () => {
       assert.equal((await store.getUserByEmail('σοφοσ@example.com'))?.id, 'alone');
       assert.equal((await store.getUserByEmail('αλφασ@example.com'))?.id, 'pair-plain');
       assert.equal((await store.getUserByEmail('αλφας@example.com'))?.id, 'pair-final', 'left as it was');
+      assert.equal((await store.getUserByEmail('κωστασ.παπας@example.gr'))?.id, 'two-a', 'both left as they were');
+      assert.equal((await store.getUserByEmail('κωστας.παπας@example.gr'))?.id, 'two-b');
     });
 
     it('refuse a schema migrated by a newer version, changing nothing', async (t) => {

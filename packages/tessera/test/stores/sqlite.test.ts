@@ -175,12 +175,17 @@ describe('SQLite store', () => {
       insert.run('alone', 'ΣΟΦΟΣ@example.com', 'σοφος@example.com');
       insert.run('pair-final', 'αλφας@example.com', 'αλφας@example.com');
       insert.run('pair-plain', 'αλφασ@example.com', 'αλφασ@example.com');
+      // One address typed two ways, both keys folding to one that neither holds.
+      insert.run('two-a', 'ΚΩΣΤΑΣ.ΠΑΠΑΣ@example.gr', 'κωστασ.παπας@example.gr');
+      insert.run('two-b', 'κωστας.παπας@example.gr', 'κωστας.παπας@example.gr');
       const store = createSqliteStore(db);
       await store.migrate();
       assert.equal(sqliteSchemaVersion(db), SQLITE_SCHEMA_VERSION);
       assert.equal((await store.getUserByEmail('σοφοσ@example.com'))?.id, 'alone');
       assert.equal((await store.getUserByEmail('αλφασ@example.com'))?.id, 'pair-plain');
       assert.equal((await store.getUserByEmail('αλφας@example.com'))?.id, 'pair-final', 'left as it was');
+      assert.equal((await store.getUserByEmail('κωστασ.παπας@example.gr'))?.id, 'two-a', 'both left as they were');
+      assert.equal((await store.getUserByEmail('κωστας.παπας@example.gr'))?.id, 'two-b');
     } finally {
       db.close();
     }
