@@ -7,6 +7,7 @@
  * revocation feed, the same key rotation with its lease.
  */
 import type { ClusterBus, ClusterMessage, Store, Tessera } from 'tessera';
+import { isTesseraError } from 'tessera';
 import { tesseraOptionsFrom } from '../tessera-options.js';
 import { loadConfig } from '../config.js';
 import type { ServerConfig } from '../config.js';
@@ -53,6 +54,18 @@ function debug(error: unknown): void {
   if (process.env.TESSERA_DEBUG === '1') process.stderr.write(`tessera: background: ${error instanceof Error ? error.message : String(error)}\n`);
 }
 
+/**
+ * The failure to open the configured stores, for exit 1: which store, and the driver's reason
+ * (the cause of an `unavailable`, not its "temporarily": at start nothing is temporary yet).
+ * Driver messages name the host and port, never the URL's password.
+ */
+export function storeFailure(config: ServerConfig, error: unknown, doing = 'open the store'): CliError {
+  const inner = error instanceof Error && isTesseraError(error) && error.cause instanceof Error ? error.cause : error;
+  const reason = inner instanceof Error ? inner.message : String(inner);
+  const what = config.databaseUrl !== undefined ? 'PostgreSQL' : `SQLite in ${config.dataDir} (TESSERA_DATA_DIR)`;
+  return new CliError(EXIT.failure, `cannot ${doing} (${what}${config.redisUrl !== undefined ? ' + Redis' : ''}): ${reason}`);
+}
+
 /** Opens the configured stores, or fails with exit 1 saying which could not be reached. */
 async function open(config: ServerConfig): Promise<OpenedStores> {
   // Loaded here, not at the top: `--help` and usage errors need neither drivers nor library.
@@ -60,10 +73,7 @@ async function open(config: ServerConfig): Promise<OpenedStores> {
   try {
     return await openStores(config, debug);
   } catch (error) {
-    // Driver messages name the host and port, never the URL's password.
-    const reason = error instanceof Error ? error.message : String(error);
-    const what = config.databaseUrl !== undefined ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
-    throw new CliError(EXIT.failure, `cannot open the store (${what}${config.redisUrl !== undefined ? ' + Redis' : ''}): ${reason}`);
+    throw storeFailure(config, error);
   }
 }
 

@@ -1,6 +1,7 @@
 /** `tessera serve`: runs the auth server until SIGINT or SIGTERM. */
 import { loadConfig } from '../config.js';
 import { wantsHelp } from './args.js';
+import { storeFailure } from './context.js';
 import { EXIT } from './output.js';
 
 const USAGE = `Usage: tessera serve [--port N] [--host H] [--data-dir DIR] [--issuer URL]
@@ -26,7 +27,13 @@ export async function runServe(argv: string[]): Promise<number> {
   // The server's output is its log, JSON lines already: --json is accepted and changes nothing.
   const config = loadConfig(argv.filter((a) => a !== '--json'), process.env);
   const { buildServer } = await import('../app.js');
-  const server = await buildServer(config);
+  let server: Awaited<ReturnType<typeof buildServer>>;
+  try {
+    server = await buildServer(config);
+  } catch (error) {
+    // Which store, and why: a read-only or corrupt SQLite file read "temporarily unavailable".
+    throw storeFailure(config, error, 'start the server');
+  }
   let closing = false;
   const stop = async (signal: string) => {
     if (closing) return;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanUpServers, spawnServer } from '../robustness/spawn-server.js';
 import { makeDataDir, runCli } from './run-cli.js';
@@ -107,6 +109,19 @@ describe('tessera CLI basics', () => {
     assert.ok(!plain.stderr.includes('pw-not-shown'));
     assert.equal(debug.code, 1);
     assert.match(debug.stderr, /\n\s+at /);
+  });
+
+  it('serve on a data directory whose database is not SQLite exits 1 naming the directory and its setting, not "temporarily unavailable"', async () => {
+    const broken = makeDataDir();
+    try {
+      writeFileSync(join(broken.dir, 'tessera.db'), 'these bytes are not a database');
+      const r = await runCli(broken.dir, ['serve', '--port', '1']);
+      assert.equal(r.code, 1);
+      assert.ok(r.stderr.startsWith(`tessera: cannot start the server (SQLite in ${broken.dir} (TESSERA_DATA_DIR)): file is not a database`), r.stderr);
+      assert.doesNotMatch(r.stderr, /temporarily/);
+    } finally {
+      broken.remove();
+    }
   });
 
   it('--json errors are one JSON line on stderr with the exit code', async () => {
