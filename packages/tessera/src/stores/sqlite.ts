@@ -488,6 +488,10 @@ export class SqliteStore implements Store {
   }
 
   async getOrCreateSecret(name: string, candidate: string): Promise<string> {
+    // Read first: every start asks for its secrets, and a write would need SQLite's write lock,
+    // which another connection (a VACUUM, a manual session) may hold past the busy timeout.
+    const existing = this.#s.secret.get(name);
+    if (existing !== undefined) return existing;
     this.#s.insertSecret.run(name, candidate);
     return this.#s.secret.get(name)!;
   }

@@ -121,6 +121,11 @@ describe('SQLite store', () => {
       assert.ok(waited >= DEFAULT_SQLITE_BUSY_TIMEOUT_MS * 0.8 && waited < 2_000, `waited ${Math.round(waited)} ms`);
       other.exec('ROLLBACK');
       assert.equal(await store.getOrCreateSecret('cookie', 'a secret'), 'a secret', 'the lock released, the write goes through');
+      // A secret that exists is read, not written: a start (which asks for its secrets) goes
+      // through while another connection holds the write lock.
+      other.exec('BEGIN IMMEDIATE');
+      assert.equal(await store.getOrCreateSecret('cookie', 'another candidate'), 'a secret', 'read under the lock, not SQLITE_BUSY');
+      other.exec('ROLLBACK');
     } finally {
       other.close();
       await store.close();
