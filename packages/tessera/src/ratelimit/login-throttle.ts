@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
+import { digestOfParts } from './parts-digest.js';
+import { secondsUntilRoom } from './sliding-window.js';
 import type { FailureCount, Store } from '../stores/types.js';
 
 /**
@@ -78,16 +79,9 @@ const DAY_SECONDS = 86_400;
  */
 const ACCOUNT_LOCK_KEPT_MS = 100 * 365 * DAY_SECONDS * 1000;
 
-/** Length-prefixed UTF-8 parts: no part can be confused with a separator or its neighbour. */
+/** A sign-in throttle's store key (see digestOfParts). */
 function throttleKey(...parts: string[]): string {
-  const digest = createHash('sha256');
-  for (const part of parts) {
-    const bytes = Buffer.from(part, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    digest.update(length).update(bytes);
-  }
-  return `login:${digest.digest('base64url')}`;
+  return `login:${digestOfParts(parts)}`;
 }
 
 /** The store key of the account layer (exported for tests and diagnostics). */
@@ -132,12 +126,8 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   /** Throws `rate_limited` when either count has reached its limit (`allowed` more may pass). */
   const refuseIfOver = (pair: FailureCount, account: FailureCount, now: number, allowed: number): void => {
     let retryAfterSeconds = 0;
-    if (pair.count > maxPair - allowed) {
-      // The window slides: one more attempt is allowed once the oldest counted failure
-      // leaves it. Never announce 0, which would invite an immediate, refused retry.
-      const oldestAt = pair.oldestAt ?? now;
-      retryAfterSeconds = Math.max(1, Math.ceil((oldestAt + windowMs - now) / 1000));
-    }
+    // The window slides: one more attempt is allowed once the oldest counted failure leaves it.
+    if (pair.count > maxPair - allowed) retryAfterSeconds = secondsUntilRoom(pair.oldestAt, windowMs, now);
     if (account.count > maxAccount - allowed) retryAfterSeconds = Math.max(retryAfterSeconds, lockRetryAfter);
     if (retryAfterSeconds > 0) throw new TesseraError('rate_limited', { retryAfterSeconds });
   };

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
+import { digestOfParts } from './parts-digest.js';
+import { secondsUntilRoom } from './sliding-window.js';
 import type { Store } from '../stores/types.js';
 
 /**
@@ -47,14 +48,7 @@ export interface RequestThrottleOptions {
 
 /** The store key of a subject under a throttle name (exported for tests). */
 export function requestThrottleKey(name: string, subject: string): string {
-  const digest = createHash('sha256');
-  for (const part of [`tessera/request/${name}/v1`, subject]) {
-    const bytes = Buffer.from(part, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    digest.update(length).update(bytes);
-  }
-  return `req:${digest.digest('base64url')}`;
+  return `req:${digestOfParts([`tessera/request/${name}/v1`, subject])}`;
 }
 
 /** Creates one budget. */
@@ -65,8 +59,7 @@ export function createRequestThrottle(options: RequestThrottleOptions): RequestT
   const windowMs = options.windowSeconds * 1000;
   /** Seconds until one more fits, when `count` requests already use the budget (0: it fits now). */
   const waitFor = (count: number, oldestAt: number | null, now: number, allowed: number): number =>
-    // One more is allowed once the oldest counted request leaves the window; never 0.
-    count <= allowed ? 0 : Math.max(1, Math.ceil(((oldestAt ?? now) + windowMs - now) / 1000));
+    count <= allowed ? 0 : secondsUntilRoom(oldestAt, windowMs, now);
   return {
     name,
     async retryAfter(subject) {
