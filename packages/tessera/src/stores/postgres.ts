@@ -497,12 +497,7 @@ export class PostgresStore implements Store {
    * commit order: whoever reads seq n can already read everything below it.
    */
   async #feedTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.#transaction(this.#beginFeed, [], work);
-  }
-
-  /** See {@link inTransaction}. */
-  #transaction<T>(begin: string, values: unknown[], work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return inTransaction(this.#pool, begin, values, work);
+    return inTransaction(this.#pool, this.#beginFeed, [], work);
   }
 
   /** See {@link migratePostgres}. */
@@ -715,7 +710,7 @@ export class PostgresStore implements Store {
     // was committed when it began, so concurrent inserts each counted only themselves (a
     // burst of 100 reset requests for one address all passed a budget of 5). A per-key
     // advisory lock, held to COMMIT, makes the counting statement begin after the others ended.
-    return this.#transaction('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`tessera/${this.schema}/failures/${key}`], async (client) => {
+    return inTransaction(this.#pool, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`tessera/${this.schema}/failures/${key}`], async (client) => {
       const { rows } = await client.query<FailureRow>(this.#sql.addFailure([key, at, since, expiresAt]));
       return toFailureCount(rows[0]);
     });
