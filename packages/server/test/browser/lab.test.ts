@@ -104,6 +104,9 @@ describe('browser: the sessions-vs-JWT lab', { skip }, () => {
 
     await page.locator('#lab-revoke-jwt').click();
     await page.locator('#lab-jwt-tessera .pill.error').waitFor();
+    // The status line is written once every check of the revocation has answered (the pill
+    // above can come first): wait for it, so the lines below read the finished page.
+    await page.locator('#status', { hasText: 'Both revoked.' }).waitFor();
     assert.match(await page.locator('#lab-jwt-tessera').innerText(), /^refused 401: refused at once/);
     const thirdParty = await page.locator('#lab-jwt-thirdparty').innerText();
     assert.match(thirdParty, /^accepted Still valid for \d+ s \(1[45] min( \d+ s)?\) although Tessera has revoked it/);
