@@ -4,6 +4,7 @@
  * rules (an empty variable is unset; a bad value throws a {@link ConfigError} naming it and
  * never repeating a secret: the SMTP URL and the admin keys are secrets).
  */
+import { TESSERA_OPTION_RANGES as R } from 'tessera';
 import type { ConfigError, ConfigRow } from './config.js';
 
 /** Makes the {@link ConfigError} of a refused value (passed in by config.ts: no import cycle at run time). */
@@ -46,8 +47,8 @@ export const ACCOUNT_CONFIG_ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_SMTP_URL', flag: undefined, default: 'unset: the development outbox', description: 'SMTP server for account mail: `smtp://[user:password@]host[:port]` (STARTTLS when offered) or `smtps://…` (TLS). Unset, mail is kept in the database instead (`tessera mail list`) and a warning is logged at start. Treated as a secret.' },
   { env: 'TESSERA_MAIL_FROM', flag: undefined, default: '`Tessera <no-reply@<issuer host>>`', description: 'The `From` of account mail: an address, optionally as `Name <address>`.' },
   { env: 'TESSERA_REQUIRE_VERIFIED_EMAIL', flag: undefined, default: 'false', description: '`true`: sign-in of an account whose email is not verified is refused (403, after the password is proven) and a new verification link is mailed. `false`: verification is offered, not required.' },
-  { env: 'TESSERA_PASSWORD_RESET_TTL', flag: undefined, default: String(ACCOUNT_CONFIG_DEFAULTS.passwordResetTtlSeconds), description: 'Lifetime of a password reset link, in seconds: 60 to 86400.' },
-  { env: 'TESSERA_EMAIL_VERIFICATION_TTL', flag: undefined, default: String(ACCOUNT_CONFIG_DEFAULTS.emailVerificationTtlSeconds), description: 'Lifetime of an email verification or email change link, in seconds: 60 to 604800.' },
+  { env: 'TESSERA_PASSWORD_RESET_TTL', flag: undefined, default: String(ACCOUNT_CONFIG_DEFAULTS.passwordResetTtlSeconds), description: `Lifetime of a password reset link, in seconds: ${R.passwordResetTtlSeconds.min} to ${R.passwordResetTtlSeconds.max}.` },
+  { env: 'TESSERA_EMAIL_VERIFICATION_TTL', flag: undefined, default: String(ACCOUNT_CONFIG_DEFAULTS.emailVerificationTtlSeconds), description: `Lifetime of an email verification or email change link, in seconds: ${R.emailVerificationTtlSeconds.min} to ${R.emailVerificationTtlSeconds.max}.` },
   { env: 'TESSERA_ADMIN_KEYS', flag: undefined, default: 'none (the admin API answers 401)', description: `Comma-separated secrets, each at least ${MIN_ADMIN_KEY_LENGTH} characters of base64/base64url, sent as Bearer to the admin API (\`/admin/users…\`).` },
   { env: 'TESSERA_DEV_OUTBOX_HTTP', flag: undefined, default: 'false', description: '`true` serves the development outbox as JSON at `GET /dev/outbox`, for the web UI. Refused with `TESSERA_SMTP_URL`, and unless both the issuer and `HOST` are loopback addresses (`localhost`, `127.0.0.1`, `[::1]`): it shows every account\'s links. Requests from another address, or to a `Host` that is not a loopback name, get 404.' },
 ];
@@ -150,8 +151,8 @@ export function loadAccountConfig(read: (env: string) => Raw | undefined, issuer
     smtpUrl: smtp,
     mailFrom: fromRaw === undefined ? `Tessera <no-reply@${issuerHost}>` : mailFrom(fail, fromRaw),
     requireVerifiedEmail: bool(fail, read('TESSERA_REQUIRE_VERIFIED_EMAIL'), d.requireVerifiedEmail),
-    passwordResetTtlSeconds: seconds(fail, read('TESSERA_PASSWORD_RESET_TTL'), d.passwordResetTtlSeconds, 60, 86_400),
-    emailVerificationTtlSeconds: seconds(fail, read('TESSERA_EMAIL_VERIFICATION_TTL'), d.emailVerificationTtlSeconds, 60, 604_800),
+    passwordResetTtlSeconds: seconds(fail, read('TESSERA_PASSWORD_RESET_TTL'), d.passwordResetTtlSeconds, R.passwordResetTtlSeconds.min, R.passwordResetTtlSeconds.max),
+    emailVerificationTtlSeconds: seconds(fail, read('TESSERA_EMAIL_VERIFICATION_TTL'), d.emailVerificationTtlSeconds, R.emailVerificationTtlSeconds.min, R.emailVerificationTtlSeconds.max),
     adminKeys: Object.freeze(adminKeys(fail, read('TESSERA_ADMIN_KEYS'))),
     devOutboxHttp,
   };

@@ -15,6 +15,7 @@
  * - `TESSERA_SESSION_ABSOLUTE_TIMEOUT` must be at least `TESSERA_SESSION_IDLE_TIMEOUT`.
  */
 import { parseArgs } from 'node:util';
+import { TESSERA_OPTION_RANGES } from 'tessera';
 import { DEFAULT_SQLITE_CACHE_MIB, MAX_SQLITE_CACHE_MIB } from 'tessera/sqlite';
 import { ACCOUNT_CONFIG_DEFAULTS, ACCOUNT_CONFIG_ROWS, loadAccountConfig } from './config-account.js';
 import type { AccountConfig } from './config-account.js';
@@ -116,12 +117,9 @@ export const CONFIG_DEFAULTS = Object.freeze({
   ...ACCOUNT_CONFIG_DEFAULTS,
 } as const satisfies { readonly [K in keyof ServerConfig]: ServerConfig[K] | undefined });
 
-/** Longest accepted duration: ten years, far inside what dates and timers handle. */
-export const MAX_DURATION_SECONDS = 315_360_000;
+const R = TESSERA_OPTION_RANGES;
 /** Largest accepted `TESSERA_SESSION_CACHE`. */
-export const MAX_SESSION_CACHE_SECONDS = 60;
-/** Largest accepted `TESSERA_REFRESH_REUSE_LEEWAY`. */
-export const MAX_REFRESH_REUSE_LEEWAY_SECONDS = 300;
+export const MAX_SESSION_CACHE_SECONDS = R.sessionCacheMaxAgeMs.max / 1000;
 /** Largest accepted `TESSERA_TRUST_PROXY` hop count. */
 export const MAX_TRUST_PROXY_HOPS = 32;
 /** Longest accepted `TESSERA_REDIS_PREFIX`, in characters. */
@@ -166,18 +164,18 @@ const ROWS: readonly ConfigRow[] = [
   { env: 'TESSERA_AUDIENCE', flag: undefined, default: 'the issuer', description: 'The `aud` claim of access tokens (`client_id` is always `tessera`).' },
   { env: 'TESSERA_TRUSTED_ORIGINS', flag: undefined, default: "none besides the request's own origin", description: "Comma-separated origins (`https://app.example.com`) accepted by the CSRF check; no path, query or wildcard. The check also accepts the request's own origin and the issuer's (`TESSERA_ISSUER`: the server's public origin, when a proxy in front rewrites `Host`)." },
   { env: 'TESSERA_SERVICE_KEYS', flag: undefined, default: 'none', description: `Comma-separated secrets, each at least ${MIN_SERVICE_KEY_LENGTH} characters of base64/base64url, that other services send as Bearer to read \`/auth/revocations\`.` },
-  { env: 'TESSERA_ACCESS_TOKEN_TTL', flag: undefined, default: String(CONFIG_DEFAULTS.accessTokenTtlSeconds), description: 'Lifetime of an access token, in seconds.' },
-  { env: 'TESSERA_REFRESH_REUSE_LEEWAY', flag: undefined, default: String(CONFIG_DEFAULTS.refreshReuseLeewaySeconds), description: `Seconds in which a just-rotated refresh token may be presented again (parallel tabs): 0 (no grace) to ${MAX_REFRESH_REUSE_LEEWAY_SECONDS}.` },
-  { env: 'TESSERA_SESSION_IDLE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionIdleTimeoutSeconds), description: 'Seconds without use after which a session record ends; applies to cookies and refresh tokens alike.' },
-  { env: 'TESSERA_SESSION_ABSOLUTE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionAbsoluteTimeoutSeconds), description: 'Lifetime of a session record in either mode, in seconds; at least the idle timeout.' },
+  { env: 'TESSERA_ACCESS_TOKEN_TTL', flag: undefined, default: String(CONFIG_DEFAULTS.accessTokenTtlSeconds), description: `Lifetime of an access token, in seconds: ${R.accessTokenTtlSeconds.min} to ${R.accessTokenTtlSeconds.max}.` },
+  { env: 'TESSERA_REFRESH_REUSE_LEEWAY', flag: undefined, default: String(CONFIG_DEFAULTS.refreshReuseLeewaySeconds), description: `Seconds in which a just-rotated refresh token may be presented again (parallel tabs): 1 to ${R.refreshReuseLeewaySeconds.max} (the spec's durations are at least 1 s; the library option also takes 0).` },
+  { env: 'TESSERA_SESSION_IDLE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionIdleTimeoutSeconds), description: `Seconds without use after which a session record ends, ${R.sessionIdleTimeoutSeconds.min} to ${R.sessionIdleTimeoutSeconds.max} (a year); applies to cookies and refresh tokens alike.` },
+  { env: 'TESSERA_SESSION_ABSOLUTE_TIMEOUT', flag: undefined, default: String(CONFIG_DEFAULTS.sessionAbsoluteTimeoutSeconds), description: `Lifetime of a session record in either mode, in seconds: at least the idle timeout, at most ${R.sessionAbsoluteTimeoutSeconds.max} (a year).` },
   { env: 'TESSERA_SESSION_CACHE', flag: undefined, default: String(CONFIG_DEFAULTS.sessionCacheSeconds), description: `Seconds a session record read from the store may answer further requests with the same cookie on this instance: 0 (a store read on every request, as the spec's session mode says) to ${MAX_SESSION_CACHE_SECONDS}. Every cached answer still checks expiry and the revocation view (revocations on any instance end it at once through the feed), but for up to this long into a store outage a cookie checked just before may still get 200: see docs/scaling.md.` },
   { env: 'TESSERA_SQLITE_CACHE_MB', flag: undefined, default: String(CONFIG_DEFAULTS.sqliteCacheMiB), description: `Most memory, in MiB, of SQLite's page cache (1 to ${MAX_SQLITE_CACHE_MIB}; filled only as pages are read). A session check whose pages are cached reads nothing from the disk or the OS: each session in use needs up to 8 KiB, so the default holds about 16,000 sessions in use at once. Unused with PostgreSQL.` },
-  { env: 'TESSERA_JWT_ALG', flag: undefined, default: CONFIG_DEFAULTS.jwtAlgorithm, description: `Algorithm of new signing keys: ${JWT_ALGORITHMS.join(', ')}.` },
-  { env: 'TESSERA_CLOCK_TOLERANCE', flag: undefined, default: String(CONFIG_DEFAULTS.clockToleranceSeconds), description: 'Seconds of clock skew accepted on `exp`/`nbf`/`iat`: 0 to 30.' },
+  { env: 'TESSERA_JWT_ALG', flag: undefined, default: CONFIG_DEFAULTS.jwtAlgorithm, description: `Algorithm of new signing keys (${JWT_ALGORITHMS.join(', ')}): the first key's, and each rotation's. Changing it takes effect at the next \`tessera keys rotate\` (the new key published a minute before it signs, the old ones retired), never at a start.` },
+  { env: 'TESSERA_CLOCK_TOLERANCE', flag: undefined, default: String(CONFIG_DEFAULTS.clockToleranceSeconds), description: `Seconds of clock skew accepted on \`exp\`/\`nbf\`/\`iat\`: ${R.clockToleranceSeconds.min} to ${R.clockToleranceSeconds.max}.` },
   { env: 'TESSERA_COOKIE_SECURE', flag: undefined, default: String(CONFIG_DEFAULTS.cookieSecure), description: '`true` or `false`. When true the cookie is `__Host-tessera_session` and Secure (browsers treat http://localhost as secure); when false, `tessera_session`.' },
   { env: 'TESSERA_TRUST_PROXY', flag: undefined, default: 'false', description: `\`false\` (X-Forwarded-For is ignored) or the number of proxy hops to trust, 0 to ${MAX_TRUST_PROXY_HOPS}; \`true\` is refused (trusting every hop lets any client choose its address).` },
-  { env: 'TESSERA_LOGIN_MAX_FAILURES', flag: undefined, default: String(CONFIG_DEFAULTS.loginMaxFailures), description: 'Failed sign-ins per account and client IP in a sliding 15 minutes, 1 to 1,000,000; the next gets 429, a success resets it.' },
-  { env: 'TESSERA_PASSWORD_MIN_LENGTH', flag: undefined, default: String(CONFIG_DEFAULTS.passwordMinLength), description: 'Minimum password length in characters: 8 to 64 (NIST SP 800-63B-4 asks 15 for single-factor sign-in).' },
+  { env: 'TESSERA_LOGIN_MAX_FAILURES', flag: undefined, default: String(CONFIG_DEFAULTS.loginMaxFailures), description: `Failed sign-ins per account and client IP in a sliding 15 minutes, ${R.loginMaxFailures.min} to ${R.loginMaxFailures.max.toLocaleString('en-US')}; the next gets 429, a success resets it.` },
+  { env: 'TESSERA_PASSWORD_MIN_LENGTH', flag: undefined, default: String(CONFIG_DEFAULTS.passwordMinLength), description: `Minimum password length in characters: ${R.passwordMinLength.min} to ${R.passwordMinLength.max} (NIST SP 800-63B-4 asks 15 for single-factor sign-in).` },
   ...ACCOUNT_CONFIG_ROWS,
   { env: 'TESSERA_LOG_LEVEL', flag: undefined, default: CONFIG_DEFAULTS.logLevel, description: `One of ${LOG_LEVELS.join(', ')}.` },
   { env: 'TESSERA_ACCESS_LOG', flag: undefined, default: String(CONFIG_DEFAULTS.accessLog), description: '`true` or `false`. When true, and the level is `info` or below, every request is logged once when it completes (method, path without query string, remote address, status, duration, request id). `false` keeps the other lines of the level: the access line is the dearest part of a request answered from memory (README, Logs).' },
@@ -296,6 +294,26 @@ function secretUrl(raw: Raw, schemes: readonly string[], what: string): string {
   return raw.value.trim();
 }
 
+/**
+ * One Redis URL, or a comma-separated list of Redis Cluster seed nodes. The nodes of a cluster
+ * are reached with one set of connection settings, so the seeds must agree on the scheme (TLS
+ * or not) and the credentials; a cluster has no logical databases, so none may name one.
+ */
+function redisUrls(raw: Raw): string {
+  const entries = raw.value.split(',').map((entry) => secretUrl({ ...raw, value: entry }, ['redis:', 'rediss:'], 'Redis'));
+  if (entries.length > 1) {
+    const seeds = entries.map((entry) => new URL(entry));
+    const first = seeds[0]!;
+    if (seeds.some((u) => u.protocol !== first.protocol || u.username !== first.username || u.password !== first.password)) {
+      throw new ConfigError(raw.name, `${raw.name} lists Redis Cluster seed nodes that differ in scheme (redis:// or rediss://) or credentials: every node is reached with the same ones (value not shown: it may hold a password).`);
+    }
+    if (seeds.some((u) => u.pathname !== '' && u.pathname !== '/' && u.pathname !== '/0')) {
+      throw new ConfigError(raw.name, `${raw.name} lists Redis Cluster seed nodes with a database number: a Redis Cluster has only database 0 (value not shown: it may hold a password).`);
+    }
+  }
+  return entries.join(',');
+}
+
 /** True when `s` holds whitespace or an ASCII control character. */
 function hasSpaceOrControl(s: string): boolean {
   for (const ch of s) {
@@ -408,7 +426,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   const redisRaw = get(FLAG_ENV['redis-url'], 'redis-url');
   // One URL, or a comma-separated list of Redis Cluster seed nodes; each entry is checked.
-  const redisUrl = redisRaw === undefined ? undefined : redisRaw.value.split(',').map((entry) => secretUrl({ ...redisRaw, value: entry }, ['redis:', 'rediss:'], 'Redis')).join(',');
+  const redisUrl = redisRaw === undefined ? undefined : redisUrls(redisRaw);
 
   const schemaRaw = get('TESSERA_DATABASE_SCHEMA');
   let databaseSchema: string = d.databaseSchema;
@@ -449,14 +467,17 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   const keys = serviceKeys(get('TESSERA_SERVICE_KEYS'));
 
-  const duration = (envName: string, fallback: number, min = 1, max = MAX_DURATION_SECONDS): number => {
+  // The library's ranges, so that a value accepted here never fails at construction (where it
+  // would be reported against the option's name, not the variable's); and at least 1 s, as
+  // the spec has every duration.
+  const duration = (envName: string, fallback: number, range: { readonly min: number; readonly max: number }): number => {
     const raw = get(envName);
-    return raw === undefined ? fallback : integer(raw, min, max, 'a whole number of seconds');
+    return raw === undefined ? fallback : integer(raw, Math.max(1, range.min), range.max, 'a whole number of seconds');
   };
-  const accessTokenTtlSeconds = duration('TESSERA_ACCESS_TOKEN_TTL', d.accessTokenTtlSeconds);
-  const refreshReuseLeewaySeconds = duration('TESSERA_REFRESH_REUSE_LEEWAY', d.refreshReuseLeewaySeconds, 0, MAX_REFRESH_REUSE_LEEWAY_SECONDS);
-  const sessionIdleTimeoutSeconds = duration('TESSERA_SESSION_IDLE_TIMEOUT', d.sessionIdleTimeoutSeconds);
-  const sessionAbsoluteTimeoutSeconds = duration('TESSERA_SESSION_ABSOLUTE_TIMEOUT', d.sessionAbsoluteTimeoutSeconds);
+  const accessTokenTtlSeconds = duration('TESSERA_ACCESS_TOKEN_TTL', d.accessTokenTtlSeconds, R.accessTokenTtlSeconds);
+  const refreshReuseLeewaySeconds = duration('TESSERA_REFRESH_REUSE_LEEWAY', d.refreshReuseLeewaySeconds, R.refreshReuseLeewaySeconds);
+  const sessionIdleTimeoutSeconds = duration('TESSERA_SESSION_IDLE_TIMEOUT', d.sessionIdleTimeoutSeconds, R.sessionIdleTimeoutSeconds);
+  const sessionAbsoluteTimeoutSeconds = duration('TESSERA_SESSION_ABSOLUTE_TIMEOUT', d.sessionAbsoluteTimeoutSeconds, R.sessionAbsoluteTimeoutSeconds);
   if (sessionAbsoluteTimeoutSeconds < sessionIdleTimeoutSeconds) {
     throw new ConfigError(
       'TESSERA_SESSION_ABSOLUTE_TIMEOUT',
@@ -474,16 +495,16 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const jwtAlgorithm: JwtAlgorithm = algRaw === undefined ? d.jwtAlgorithm : oneOf(algRaw, JWT_ALGORITHMS);
 
   const tolRaw = get('TESSERA_CLOCK_TOLERANCE');
-  const clockToleranceSeconds = tolRaw === undefined ? d.clockToleranceSeconds : integer(tolRaw, 0, 30, 'a whole number of seconds');
+  const clockToleranceSeconds = tolRaw === undefined ? d.clockToleranceSeconds : integer(tolRaw, R.clockToleranceSeconds.min, R.clockToleranceSeconds.max, 'a whole number of seconds');
 
   const cookieSecure = bool(get('TESSERA_COOKIE_SECURE'), d.cookieSecure);
   const trustProxyHops = trustProxy(get('TESSERA_TRUST_PROXY'));
 
   const failRaw = get('TESSERA_LOGIN_MAX_FAILURES');
-  const loginMaxFailures = failRaw === undefined ? d.loginMaxFailures : integer(failRaw, 1, 1_000_000, 'an integer');
+  const loginMaxFailures = failRaw === undefined ? d.loginMaxFailures : integer(failRaw, R.loginMaxFailures.min, R.loginMaxFailures.max, 'an integer');
 
   const pwRaw = get('TESSERA_PASSWORD_MIN_LENGTH');
-  const passwordMinLength = pwRaw === undefined ? d.passwordMinLength : integer(pwRaw, 8, 64, 'an integer number of characters');
+  const passwordMinLength = pwRaw === undefined ? d.passwordMinLength : integer(pwRaw, R.passwordMinLength.min, R.passwordMinLength.max, 'an integer number of characters');
 
   const account = loadAccountConfig((name) => get(name), issuer, (name, message) => new ConfigError(name, message), host);
 

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import type { Mailer, Store } from 'tessera';
 import { CONFIG_DEFAULTS, ConfigError, describeConfig, loadConfig } from '../src/config.js';
 import { tesseraOptionsFrom } from '../src/tessera-options.js';
+import { createArgon2Hasher, createTessera } from 'tessera';
+import type { ResolvedOptions, TesseraOptions } from 'tessera';
+import { createMemoryStore } from 'tessera/memory';
 
 /** Every variable of the configuration table of SPEC.md. */
 const SPEC_VARIABLES = [
@@ -103,7 +106,7 @@ test('every value from the environment', () => {
     TESSERA_TRUSTED_ORIGINS: 'https://app.example.com, https://admin.example.com:443/ ,http://localhost:5173,',
     TESSERA_SERVICE_KEYS: `${KEY_A},${KEY_B}`,
     TESSERA_ACCESS_TOKEN_TTL: '300',
-    TESSERA_REFRESH_REUSE_LEEWAY: '0',
+    TESSERA_REFRESH_REUSE_LEEWAY: '1',
     TESSERA_SESSION_IDLE_TIMEOUT: '3600',
     TESSERA_SESSION_ABSOLUTE_TIMEOUT: '3600',
     TESSERA_JWT_ALG: 'ES256',
@@ -124,7 +127,7 @@ test('every value from the environment', () => {
   assert.deepEqual(c.trustedOrigins, ['https://app.example.com', 'https://admin.example.com', 'http://localhost:5173']);
   assert.deepEqual(c.serviceKeys, [KEY_A, KEY_B]);
   assert.equal(c.accessTokenTtlSeconds, 300);
-  assert.equal(c.refreshReuseLeewaySeconds, 0);
+  assert.equal(c.refreshReuseLeewaySeconds, 1);
   assert.equal(c.sessionIdleTimeoutSeconds, 3600);
   assert.equal(c.sessionAbsoluteTimeoutSeconds, 3600);
   assert.equal(c.jwtAlgorithm, 'ES256');
@@ -198,16 +201,58 @@ test('HOST: non-empty, no whitespace', () => {
   refused([], { HOST: 'my host' }, 'HOST');
 });
 
-test('durations: whole seconds >= 1; the reuse leeway 0 to 300', () => {
-  for (const name of ['TESSERA_ACCESS_TOKEN_TTL', 'TESSERA_SESSION_IDLE_TIMEOUT', 'TESSERA_SESSION_ABSOLUTE_TIMEOUT']) {
-    for (const bad of ['0', '-5', '1.5', '15m', 'abc', '315360001']) {
+test("durations: whole seconds >= 1 (the reuse leeway too), at most the library's own maximum", () => {
+  const max = { TESSERA_ACCESS_TOKEN_TTL: 86_400, TESSERA_SESSION_IDLE_TIMEOUT: 31_536_000, TESSERA_SESSION_ABSOLUTE_TIMEOUT: 31_536_000, TESSERA_REFRESH_REUSE_LEEWAY: 300 };
+  for (const [name, most] of Object.entries(max)) {
+    for (const bad of ['0', '-5', '1.5', '15m', 'abc', String(most + 1)]) {
       const e = refused([], { [name]: bad }, name);
       assert.match(e.message, /seconds/);
     }
   }
-  for (const bad of ['-1', '301', '2.5', 'ten']) refused([], { TESSERA_REFRESH_REUSE_LEEWAY: bad }, 'TESSERA_REFRESH_REUSE_LEEWAY');
   assert.equal(loadConfig([], { TESSERA_REFRESH_REUSE_LEEWAY: '300' }).refreshReuseLeewaySeconds, 300);
-  assert.equal(loadConfig([], { TESSERA_REFRESH_REUSE_LEEWAY: '0' }).refreshReuseLeewaySeconds, 0);
+  assert.equal(loadConfig([], { TESSERA_REFRESH_REUSE_LEEWAY: '1' }).refreshReuseLeewaySeconds, 1);
+});
+
+/** The library's resolved options for `options`, on a memory store (createTessera checks every field). */
+async function resolved(options: Omit<TesseraOptions, 'store'>): Promise<ResolvedOptions> {
+  const store = createMemoryStore();
+  await store.migrate();
+  const auth = await createTessera({ ...options, store, passwordHasher: createArgon2Hasher({ memoryKiB: 1024, timeCost: 1 }) });
+  try {
+    return auth.options;
+  } finally {
+    await auth.close();
+  }
+}
+
+test('every value the configuration accepts, the library accepts: the largest and smallest of each range', async () => {
+  const extremes: Array<Record<string, string>> = [
+    { TESSERA_ACCESS_TOKEN_TTL: '86400', TESSERA_SESSION_IDLE_TIMEOUT: '31536000', TESSERA_SESSION_ABSOLUTE_TIMEOUT: '31536000', TESSERA_REFRESH_REUSE_LEEWAY: '300', TESSERA_CLOCK_TOLERANCE: '30', TESSERA_LOGIN_MAX_FAILURES: '1000000', TESSERA_PASSWORD_MIN_LENGTH: '64', TESSERA_SESSION_CACHE: '60', TESSERA_PASSWORD_RESET_TTL: '86400', TESSERA_EMAIL_VERIFICATION_TTL: '604800' },
+    { TESSERA_ACCESS_TOKEN_TTL: '1', TESSERA_SESSION_IDLE_TIMEOUT: '1', TESSERA_SESSION_ABSOLUTE_TIMEOUT: '1', TESSERA_REFRESH_REUSE_LEEWAY: '1', TESSERA_CLOCK_TOLERANCE: '0', TESSERA_LOGIN_MAX_FAILURES: '1', TESSERA_PASSWORD_MIN_LENGTH: '8', TESSERA_SESSION_CACHE: '0', TESSERA_PASSWORD_RESET_TTL: '60', TESSERA_EMAIL_VERIFICATION_TTL: '60' },
+  ];
+  for (const env of extremes) {
+    const { store: _, ...options } = tesseraOptionsFrom(loadConfig([], env), {} as Store, undefined, { send: async () => {} });
+    await assert.doesNotReject(resolved(options), JSON.stringify(env));
+  }
+});
+
+test('each setting reaches the library: a value unlike every default, field by field', async () => {
+  const env = {
+    TESSERA_ISSUER: 'https://auth.example.com', TESSERA_AUDIENCE: 'https://api.example.com', TESSERA_ACCESS_TOKEN_TTL: '300',
+    TESSERA_REFRESH_REUSE_LEEWAY: '3', TESSERA_SESSION_IDLE_TIMEOUT: '3600', TESSERA_SESSION_ABSOLUTE_TIMEOUT: '7200',
+    TESSERA_SESSION_CACHE: '2', TESSERA_JWT_ALG: 'RS256', TESSERA_CLOCK_TOLERANCE: '0', TESSERA_COOKIE_SECURE: 'false',
+    TESSERA_TRUSTED_ORIGINS: 'https://app.example.com', TESSERA_LOGIN_MAX_FAILURES: '7', TESSERA_PASSWORD_MIN_LENGTH: '12',
+    TESSERA_REQUIRE_VERIFIED_EMAIL: 'true', TESSERA_PASSWORD_RESET_TTL: '600', TESSERA_EMAIL_VERIFICATION_TTL: '1200',
+  };
+  const mailer = { send: async () => {} };
+  const { store: _, ...options } = tesseraOptionsFrom(loadConfig([], env), {} as Store, undefined, mailer);
+  const o = await resolved(options);
+  assert.deepEqual(
+    [o.issuer, o.audience, o.accessTokenTtlSeconds, o.refreshReuseLeewaySeconds, o.sessionIdleTimeoutSeconds, o.sessionAbsoluteTimeoutSeconds,
+      o.sessionCacheMaxAgeMs, o.jwtAlgorithm, o.clockToleranceSeconds, o.cookieSecure, o.trustedOrigins, o.loginMaxFailures, o.passwordMinLength,
+      o.requireVerifiedEmail, o.passwordResetTtlSeconds, o.emailVerificationTtlSeconds, o.mailer],
+    ['https://auth.example.com', 'https://api.example.com', 300, 3, 3600, 7200, 2000, 'RS256', 0, false, ['https://app.example.com'], 7, 12, true, 600, 1200, mailer],
+  );
 });
 
 test('the absolute timeout must be at least the idle timeout', () => {

@@ -3,7 +3,7 @@
 export { createTessera } from './auth/tessera.js';
 export type { Tessera } from './auth/tessera.js';
 export type { TesseraOptions, ResolvedOptions } from './options.js';
-export { TESSERA_DEFAULTS } from './options.js';
+export { TESSERA_DEFAULTS, TESSERA_OPTION_RANGES } from './options.js';
 export type { AuthResult, AnonymousReason, ClientInfo, PublicSession, PublicUser, SignInResult, TokenPair } from './auth/public-types.js';
 export type { AdminUser, UserPage } from './auth/admin.js';
 export type { AuditListQuery, AuditPage, PublicAuditEntry } from './auth/audit.js';

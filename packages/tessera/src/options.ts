@@ -198,7 +198,40 @@ export const TESSERA_DEFAULTS = Object.freeze({
 
 const ALGORITHMS: readonly JwsAlgorithm[] = ['EdDSA', 'ES256', 'RS256', 'HS256'];
 
-function integerOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+/**
+ * The inclusive range of each numeric option. `tessera serve` reads its variables against these
+ * same ranges, so a value its configuration accepts never fails here.
+ *
+ * @example
+ * ```ts
+ * import { TESSERA_OPTION_RANGES } from 'tessera'
+ *
+ * const { min, max } = TESSERA_OPTION_RANGES.accessTokenTtlSeconds // 1, 86400
+ * ```
+ */
+export const TESSERA_OPTION_RANGES = Object.freeze({
+  accessTokenTtlSeconds: { min: 1, max: 86_400 },
+  refreshReuseLeewaySeconds: { min: 0, max: 300 },
+  sessionIdleTimeoutSeconds: { min: 1, max: 31_536_000 },
+  sessionAbsoluteTimeoutSeconds: { min: 1, max: 31_536_000 },
+  clockToleranceSeconds: { min: 0, max: 30 },
+  loginMaxFailures: { min: 1, max: 1_000_000 },
+  passwordMinLength: { min: 8, max: 64 },
+  revocationCatchUpIntervalMs: { min: 10, max: 3_600_000 },
+  purgeIntervalMs: { min: 1000, max: 86_400_000 },
+  tokenCacheSize: { min: 0, max: 10_000_000 },
+  sessionCacheMaxAgeMs: { min: 0, max: 60_000 },
+  keyReloadIntervalMs: { min: 1000, max: 3_600_000 },
+  passwordResetTtlSeconds: { min: 60, max: 86_400 },
+  emailVerificationTtlSeconds: { min: 60, max: 604_800 },
+  accountMailsPerHour: { min: 1, max: 1_000_000 },
+  passwordResetsPerIpPerHour: { min: 1, max: 1_000_000 },
+} as const);
+
+type RangedOption = keyof typeof TESSERA_OPTION_RANGES;
+
+function integerOption(name: RangedOption, value: number | undefined, fallback: number): number {
+  const { min, max } = TESSERA_OPTION_RANGES[name];
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new TesseraError('invalid_request', { message: `Option ${name} must be an integer from ${min} to ${max}.` });
@@ -221,8 +254,8 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     throw new TesseraError('invalid_request', { message: 'Option issuer must be an absolute URL.' });
   }
   const d = TESSERA_DEFAULTS;
-  const idle = integerOption('sessionIdleTimeoutSeconds', options.sessionIdleTimeoutSeconds, d.sessionIdleTimeoutSeconds, 1, 31_536_000);
-  const absolute = integerOption('sessionAbsoluteTimeoutSeconds', options.sessionAbsoluteTimeoutSeconds, d.sessionAbsoluteTimeoutSeconds, 1, 31_536_000);
+  const idle = integerOption('sessionIdleTimeoutSeconds', options.sessionIdleTimeoutSeconds, d.sessionIdleTimeoutSeconds);
+  const absolute = integerOption('sessionAbsoluteTimeoutSeconds', options.sessionAbsoluteTimeoutSeconds, d.sessionAbsoluteTimeoutSeconds);
   if (absolute < idle) {
     throw new TesseraError('invalid_request', { message: 'Option sessionAbsoluteTimeoutSeconds must be at least sessionIdleTimeoutSeconds.' });
   }
@@ -255,19 +288,19 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     issuer,
     audience: options.audience ?? issuer,
     clientId: 'tessera' as const,
-    accessTokenTtlSeconds: integerOption('accessTokenTtlSeconds', options.accessTokenTtlSeconds, d.accessTokenTtlSeconds, 1, 86_400),
-    refreshReuseLeewaySeconds: integerOption('refreshReuseLeewaySeconds', options.refreshReuseLeewaySeconds, d.refreshReuseLeewaySeconds, 0, 300),
+    accessTokenTtlSeconds: integerOption('accessTokenTtlSeconds', options.accessTokenTtlSeconds, d.accessTokenTtlSeconds),
+    refreshReuseLeewaySeconds: integerOption('refreshReuseLeewaySeconds', options.refreshReuseLeewaySeconds, d.refreshReuseLeewaySeconds),
     sessionIdleTimeoutSeconds: idle,
     sessionAbsoluteTimeoutSeconds: absolute,
     // Renewal writes at most once a minute (or a tenth of a short idle timeout), not per request.
     sessionTouchIntervalSeconds: Math.max(1, Math.min(60, Math.floor(idle / 10))),
     jwtAlgorithm,
-    clockToleranceSeconds: integerOption('clockToleranceSeconds', options.clockToleranceSeconds, d.clockToleranceSeconds, 0, 30),
+    clockToleranceSeconds: integerOption('clockToleranceSeconds', options.clockToleranceSeconds, d.clockToleranceSeconds),
     cookieSecure: options.cookieSecure ?? d.cookieSecure,
     trustedOrigins: Object.freeze(trustedOrigins),
     csrfOrigins: Object.freeze([...trustedOrigins, new URL(issuer).origin]),
-    loginMaxFailures: integerOption('loginMaxFailures', options.loginMaxFailures, d.loginMaxFailures, 1, 1_000_000),
-    passwordMinLength: integerOption('passwordMinLength', options.passwordMinLength, d.passwordMinLength, 8, 64),
+    loginMaxFailures: integerOption('loginMaxFailures', options.loginMaxFailures, d.loginMaxFailures),
+    passwordMinLength: integerOption('passwordMinLength', options.passwordMinLength, d.passwordMinLength),
     passwordHasher: options.passwordHasher,
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
@@ -278,19 +311,19 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
         // An observer's failure must never change an authentication outcome.
       }
     },
-    revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs, 10, 3_600_000),
-    purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs, 1000, 86_400_000),
-    tokenCacheSize: integerOption('tokenCacheSize', options.tokenCacheSize, d.tokenCacheSize, 0, 10_000_000),
-    sessionCacheMaxAgeMs: integerOption('sessionCacheMaxAgeMs', options.sessionCacheMaxAgeMs, d.sessionCacheMaxAgeMs, 0, 60_000),
+    revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs),
+    purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs),
+    tokenCacheSize: integerOption('tokenCacheSize', options.tokenCacheSize, d.tokenCacheSize),
+    sessionCacheMaxAgeMs: integerOption('sessionCacheMaxAgeMs', options.sessionCacheMaxAgeMs, d.sessionCacheMaxAgeMs),
     clusterBus: options.clusterBus,
-    keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs, 1000, 3_600_000),
+    keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs),
     audit: booleanOption('audit', options.audit, d.audit),
     mailer: options.mailer,
     requireVerifiedEmail,
-    passwordResetTtlSeconds: integerOption('passwordResetTtlSeconds', options.passwordResetTtlSeconds, d.passwordResetTtlSeconds, 60, 86_400),
-    emailVerificationTtlSeconds: integerOption('emailVerificationTtlSeconds', options.emailVerificationTtlSeconds, d.emailVerificationTtlSeconds, 60, 604_800),
+    passwordResetTtlSeconds: integerOption('passwordResetTtlSeconds', options.passwordResetTtlSeconds, d.passwordResetTtlSeconds),
+    emailVerificationTtlSeconds: integerOption('emailVerificationTtlSeconds', options.emailVerificationTtlSeconds, d.emailVerificationTtlSeconds),
     accountLinkBase,
-    accountMailsPerHour: integerOption('accountMailsPerHour', options.accountMailsPerHour, d.accountMailsPerHour, 1, 1_000_000),
-    passwordResetsPerIpPerHour: integerOption('passwordResetsPerIpPerHour', options.passwordResetsPerIpPerHour, d.passwordResetsPerIpPerHour, 1, 1_000_000),
+    accountMailsPerHour: integerOption('accountMailsPerHour', options.accountMailsPerHour, d.accountMailsPerHour),
+    passwordResetsPerIpPerHour: integerOption('passwordResetsPerIpPerHour', options.passwordResetsPerIpPerHour, d.passwordResetsPerIpPerHour),
   });
 }
