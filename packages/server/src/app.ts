@@ -113,6 +113,8 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   const stores = await openStores(config, (error) => logger.warn({ err: error }, 'store connection error'));
   const metrics = createMetrics();
   const mail = createServerMail(config, stores.store, deps.clock);
+  // A start that fails here must not leave the stores open: a Redis client (or a pool of
+  // PostgreSQL connections) would keep the process alive after its error was reported.
   const auth = await createTessera({
     ...tesseraOptionsFrom(config, stores.store, stores.clusterBus, mail.mailer),
     ...(deps.clock ? { clock: deps.clock } : {}),
@@ -123,6 +125,9 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
       // in a response. The error code only: an SMTP message may quote the recipient.
       if (event.type === 'mail' && event.outcome !== 'sent') logger.warn({ kind: event.kind, outcome: event.outcome, code: event.errorCode }, 'account mail not delivered');
     },
+  }).catch(async (error: unknown) => {
+    await stores.close();
+    throw error;
   });
   metrics.attach(auth);
   // The purge timer first fires a purge interval (10 min) after start, so a server that
@@ -197,9 +202,14 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   jsonBodyRules(app);
   // Callback-style hooks: they run on every response, and an async hook costs a promise and a
   // microtask turn each.
+  // An https issuer says where browsers reach this server: tell them to come back over https
+  // only (a year; not subdomains, which may be other services'). Not on http, where it is
+  // ignored anyway, so development on http://localhost pays nothing for it.
+  const hsts = new URL(config.issuer).protocol === 'https:';
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000');
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {

@@ -106,6 +106,15 @@ export interface OpenedStores {
   close(): Promise<void>;
 }
 
+/** The TLS and credentials of a Redis Cluster seed URL, as ioredis options for every node. */
+export function clusterConnection(seed: URL): { username?: string; password?: string; tls?: Record<string, never> } {
+  return {
+    ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+    ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+    ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
 /**
  * Chooses the stores from the configuration: SQLite by default; PostgreSQL for users, keys,
  * the revocation feed and the audit log with TESSERA_DATABASE_URL (tables in
@@ -116,6 +125,25 @@ export interface OpenedStores {
  */
 export async function openStores(config: ServerConfig, onBackgroundError: (error: unknown) => void): Promise<OpenedStores> {
   const closers: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers) await closer().catch(onBackgroundError);
+  };
+  try {
+    return await openEach(config, onBackgroundError, closers, close);
+  } catch (error) {
+    // What opened before the failure (PostgreSQL before an unreachable Redis) is closed, or its
+    // connections would keep the process alive after the error was reported.
+    await close();
+    throw error;
+  }
+}
+
+async function openEach(
+  config: ServerConfig,
+  onBackgroundError: (error: unknown) => void,
+  closers: Array<() => Promise<void>>,
+  close: () => Promise<void>,
+): Promise<OpenedStores> {
   let database: Store;
   let clusterBus: ClusterBus | undefined;
   let description: string;
@@ -153,31 +181,27 @@ export async function openStores(config: ServerConfig, onBackgroundError: (error
     // (test/scale/redis-outages.test.ts). Without it, each command fails after STORE_TIMEOUT_MS.
     let client: Redis | Cluster;
     if (urls.length > 1) {
-      // Per node: the library's fail-fast settings (maxRetriesPerRequest: 1), with our timeouts.
-      client = createRedisCluster(urls.map((u) => {
-        const url = new URL(u);
-        return { host: url.hostname, port: Number(url.port || 6379) };
-      }), { redisOptions: { ...redisClusterOptions().redisOptions, ...timeouts } });
+      // Per node: the library's fail-fast settings (maxRetriesPerRequest: 1), with our timeouts,
+      // and the seeds' TLS and credentials (the configuration made them agree), which ioredis
+      // takes from `redisOptions` for every node it connects to, not from the seed list.
+      const seeds = urls.map((u) => new URL(u));
+      client = createRedisCluster(
+        seeds.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) })),
+        { redisOptions: { ...redisClusterOptions().redisOptions, ...timeouts, ...clusterConnection(seeds[0]!) } },
+      );
     } else {
       client = createRedisClient(urls[0]!, timeouts);
     }
     client.on('error', onBackgroundError);
+    closers.unshift(async () => {
+      client.disconnect();
+    });
     // The request path fails fast (no offline queue), so start only once connected.
     await whenReady(client, 10_000);
     store = createRedisStore({ client, database, keyPrefix: config.redisPrefix });
     clusterBus = createRedisClusterBus(client, { channel: redisChannel(config.redisPrefix) });
     description = `Redis${urls.length > 1 ? ` Cluster (${urls.length} seed nodes)` : ''} + ${description}`;
-    closers.unshift(async () => {
-      client.disconnect();
-    });
   }
 
-  return {
-    store,
-    clusterBus,
-    description,
-    async close() {
-      for (const close of closers) await close().catch(onBackgroundError);
-    },
-  };
+  return { store, clusterBus, description, close };
 }

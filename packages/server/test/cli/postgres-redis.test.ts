@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { freePort } from '../robustness/spawn-server.js';
 import { json, makeDataDir, PASSWORD, runCli } from './run-cli.js';
 
 // The CLI against PostgreSQL (users, keys, feed, audit) plus Redis (sessions), selected by the
@@ -85,5 +86,15 @@ describe('tessera CLI on PostgreSQL + Redis', { skip }, () => {
     assert.ok(ended > 0 && signUp > ended, types.join(', '));
     // Nothing landed in the SQLite directory.
     assert.equal(json(await runCli(data.dir, ['user', 'list', '--json'])).users.length, 0);
+  });
+
+  it('serve with PostgreSQL up and Redis unreachable exits 1 once Redis gives up, its PostgreSQL connections closed', async () => {
+    const started = Date.now();
+    const closedPort = await freePort();
+    const r = await runCli(data.dir, ['serve', '--port', '1'], { env: { ...env, TESSERA_REDIS_URL: `redis://127.0.0.1:${closedPort}` }, timeoutMs: 25_000 });
+    assert.equal(r.code, 1, `exit ${r.code} after ${Date.now() - started} ms: ${r.stderr}`);
+    assert.match(r.stderr, /cannot start the server \(PostgreSQL \+ Redis\): Redis did not become ready/);
+    // 10 s of waiting for Redis; an open pool would have held the process 30 s longer.
+    assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
   });
 });

@@ -111,3 +111,20 @@ describe('the web UI', () => {
     }
   });
 });
+
+describe('Strict-Transport-Security', () => {
+  it('sent on every response when the issuer is https (a year, not subdomains); never on an http issuer', async () => {
+    const https = await startTestServer({ env: { TESSERA_ISSUER: 'https://auth.example.com' } });
+    try {
+      for (const url of ['/healthz', '/auth/me', '/', '/no-such-route']) {
+        const res = await https.app.inject({ method: 'GET', url });
+        assert.equal(res.headers['strict-transport-security'], 'max-age=31536000', url);
+      }
+    } finally {
+      await https.dispose();
+    }
+    for (const url of ['/healthz', '/auth/me', '/']) {
+      assert.equal((await call({ method: 'GET', url })).headers['strict-transport-security'], undefined, url);
+    }
+  });
+});

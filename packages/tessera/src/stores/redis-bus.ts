@@ -46,7 +46,8 @@ export function createRedisClusterBus(client: Redis | Cluster, options: RedisClu
       // connected, waits without a command timeout, and resubscribes after reconnecting.
       const patient = { enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null, autoResubscribe: true };
       const subscriber = (client as Cluster).isCluster
-        ? (client as Cluster).duplicate(undefined, { enableOfflineQueue: true, redisOptions: patient })
+        // duplicate() replaces `redisOptions` whole: keep the node settings (credentials, TLS).
+        ? (client as Cluster).duplicate(undefined, { enableOfflineQueue: true, redisOptions: { ...(client as Cluster).options.redisOptions, ...patient } })
         : (client as Redis).duplicate(patient);
       subscriber.on('error', () => {
         // Reconnects on its own; the catch-up covers what was missed meanwhile.

@@ -89,8 +89,9 @@ async function freePort(): Promise<number> {
   }
 }
 
-async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
+async function redisCli(port: number, password: string | undefined, ...args: string[]): Promise<string> {
+  const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], { timeout: 5000 });
   return stdout;
 }
 
@@ -136,8 +137,11 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server on a free port, its files (log, cluster config) in `dir`. Resolves once it answers PING. */
-export async function startRedisServer(dir: string, options: { cluster?: boolean } = {}): Promise<RedisServerHandle> {
+/**
+ * Starts redis-server on a free port, its files (log, cluster config) in `dir`. Resolves once it
+ * answers PING. With `password`, every client (and every cluster peer) must AUTH with it.
+ */
+export async function startRedisServer(dir: string, options: { cluster?: boolean; password?: string } = {}): Promise<RedisServerHandle> {
   installExitHandlers();
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -147,6 +151,7 @@ export async function startRedisServer(dir: string, options: { cluster?: boolean
       '--logfile', join(dir, `redis-${port}.log`),
     ];
     if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`));
+    if (options.password !== undefined) args.push('--requirepass', options.password, '--masterauth', options.password);
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     const pid = child.pid;
     if (pid === undefined) {
@@ -179,7 +184,7 @@ export async function startRedisServer(dir: string, options: { cluster?: boolean
       },
     };
     try {
-      await waitUntil(async () => (await redisCli(port, 'PING')).trim() === 'PONG', STARTUP_TIMEOUT_MS, () => child.exitCode !== null);
+      await waitUntil(async () => (await redisCli(port, options.password, 'PING')).trim() === 'PONG', STARTUP_TIMEOUT_MS, () => child.exitCode !== null);
       return handle;
     } catch (error) {
       const log = await readFile(join(dir, `redis-${port}.log`), 'utf8').catch(() => '');
@@ -203,9 +208,9 @@ export interface RedisClusterHandle {
 /**
  * Starts `masters` cluster-enabled redis-server processes, joins them with
  * `redis-cli --cluster create`, and resolves once every node reports `cluster_state:ok`
- * with all 16384 slots served and every node known.
+ * with all 16384 slots served and every node known. With `password`, every node requires it.
  */
-export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle> {
+export async function startRedisCluster(masters = 3, options: { password?: string } = {}): Promise<RedisClusterHandle> {
   installExitHandlers();
   const dir = await mkdtemp(join(tmpdir(), 'tessera-redis-cluster-'));
   clusterDirs.add(dir);
@@ -216,13 +221,14 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle
     clusterDirs.delete(dir);
   };
   try {
-    for (let i = 0; i < masters; i++) servers.push(await startRedisServer(dir, { cluster: true }));
+    for (let i = 0; i < masters; i++) servers.push(await startRedisServer(dir, { cluster: true, ...options }));
+    const auth = options.password === undefined ? [] : ['-a', options.password, '--no-auth-warning'];
     await run('redis-cli', [
-      '--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes',
+      ...auth, '--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes',
     ], { timeout: CLUSTER_TIMEOUT_MS });
     await waitUntil(async () => {
       for (const s of servers) {
-        const info = await redisCli(s.port, 'CLUSTER', 'INFO');
+        const info = await redisCli(s.port, options.password, 'CLUSTER', 'INFO');
         const ok = info.includes('cluster_state:ok') && info.includes('cluster_slots_ok:16384') &&
           info.includes(`cluster_known_nodes:${masters}`);
         if (!ok) return false;
