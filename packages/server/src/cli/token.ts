@@ -10,6 +10,7 @@ import type { SigningKeyRecord } from 'tessera';
 import { CONFIG_FLAGS_HELP, parseCommand } from './args.js';
 import type { ParsedCommand } from './args.js';
 import { withContext } from './context.js';
+import { keyStatus } from './keys.js';
 import type { CommandContext } from './context.js';
 import { EXIT, isoTime, printJson, printLines, relativeTime, shortTime, usageError } from './output.js';
 import { readStdinLine } from './stdin-line.js';
@@ -150,8 +151,12 @@ async function verify(argv: string[]): Promise<number> {
       else printLines(`REFUSED (${reason}): ${hints.join('; ')}`);
       return EXIT.refused;
     };
-    // No key at all: nothing could verify it, and starting the service would create one.
+    // Starting the service creates a key that signs at once when no key can sign now (none
+    // yet, or every one retired): a command that only reads must not.
     if (keys.length === 0) return refuse('invalid', ['this store holds no signing keys yet']);
+    if (!keys.some((k) => keyStatus(k, Date.now()) === 'current')) {
+      return refuse('invalid', ['no key of this store can sign now (every one is retired or not yet active), and checking would create one: start the server first']);
+    }
     const auth = await ctx.auth();
     const result = await auth.authenticate({ authorization: `Bearer ${token}` });
     if (result.status !== 'authenticated') return refuse(result.reason, refusalHints(ctx, jwt, keys, result.reason));

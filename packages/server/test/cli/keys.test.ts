@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { openSqliteDatabase } from 'tessera/sqlite';
 import { createUser, json, makeDataDir, openLibrary, PASSWORD, runCli } from './run-cli.js';
 
 // tessera keys list|rotate|retire on a fresh SQLite directory. Statuses are checked right
@@ -95,31 +97,72 @@ describe('tessera keys', () => {
     assert.deepEqual(await listKeys(), keys);
   });
 
-  it('retire stops a current key when another signs (an algorithm change); the last signer is refused', async () => {
-    // TESSERA_JWT_ALG=ES256: the service's start creates an ES256 key signing at once, beside the EdDSA keys.
-    const env = { TESSERA_JWT_ALG: 'ES256' };
-    assert.equal((await runCli(data.dir, ['user', 'list'], { env })).code, 0);
-    const keys = await listKeys(env);
-    const es = keys.find((k) => k.alg === 'ES256')!;
-    const ed = keys.find((k) => k.alg === 'EdDSA' && k.status === 'current')!;
-    assert.equal(es.signing, true);
+  it('an algorithm change takes a rotation: a start with another TESSERA_JWT_ALG creates no key', async () => {
+    const own = makeDataDir();
+    try {
+      await createUser(own.dir, 'alg@example.com');
+      const env = { TESSERA_JWT_ALG: 'ES256' };
+      const keysOf = async () => json<{ keys: ShownKey[] }>(await runCli(own.dir, ['keys', 'list', '--json'], { env })).keys;
+      const [ed] = await keysOf();
+      assert.equal((await runCli(own.dir, ['user', 'list'], { env })).code, 0);
+      assert.deepEqual((await keysOf()).map((k) => [k.kid, k.alg, k.signing]), [[ed!.kid, 'EdDSA', true]]);
+      const rotated = json(await runCli(own.dir, ['keys', 'rotate', '--json'], { env }));
+      const after = await keysOf();
+      const es = after.find((k) => k.kid === rotated.newKey.kid)!;
+      assert.deepEqual([es.alg, es.status, es.signing], ['ES256', 'next', false]);
+      assert.equal(after.find((k) => k.kid === ed!.kid)!.retiresAt, es.activatesAt);
+    } finally {
+      own.remove();
+    }
+  });
 
-    const dry = json(await runCli(data.dir, ['keys', 'retire', ed.kid, '--dry-run', '--json'], { env }));
-    assert.deepEqual([dry.dryRun, dry.changed], [true, true]);
-    assert.deepEqual(await listKeys(env), keys);
+  it('retire stops a current key when another signs; the last signer is refused', async () => {
+    const own = makeDataDir();
+    try {
+      await createUser(own.dir, 'two@example.com');
+      const lib = await openLibrary(own.dir);
+      let edToken = '';
+      try {
+        const r = await lib.auth.signIn({ email: 'two@example.com', password: PASSWORD, mode: 'jwt' }, { ip: '127.0.0.1' });
+        edToken = r.mode === 'jwt' ? r.accessToken : '';
+      } finally {
+        await lib.close();
+      }
+      const env = { TESSERA_JWT_ALG: 'ES256' };
+      const keysOf = async () => json<{ keys: ShownKey[] }>(await runCli(own.dir, ['keys', 'list', '--json'], { env })).keys;
+      const [ed] = await keysOf();
+      const es = json(await runCli(own.dir, ['keys', 'rotate', '--json'], { env })).newKey as { kid: string };
+      // Two keys signing at once, as an algorithm change left them before starts stopped
+      // creating keys (or a clock stepped past the publish lead): the ES256 key active now, the
+      // EdDSA key not scheduled to retire.
+      const db = openSqliteDatabase(join(own.dir, 'tessera.db'));
+      try {
+        db.prepare('UPDATE signing_keys SET activates_at = ? WHERE kid = ?').run(Date.now() - 1, es.kid); // newer than the EdDSA key, active now
+        db.prepare('UPDATE signing_keys SET retires_at = NULL, expires_at = NULL WHERE kid = ?').run(ed!.kid);
+      } finally {
+        db.close();
+      }
+      const keys = await keysOf();
+      assert.deepEqual(keys.map((k) => [k.alg, k.status, k.signing]).sort(), [['ES256', 'current', true], ['EdDSA', 'current', false]]);
 
-    const done = json(await runCli(data.dir, ['keys', 'retire', ed.kid, '--json'], { env }));
-    assert.equal(done.changed, true);
-    const after = (await listKeys(env)).find((k) => k.kid === ed.kid)!;
-    assert.equal(after.status, 'retiring');
-    assert.equal(Date.parse(after.expiresAt!) - Date.parse(after.retiresAt!), 905_000);
-    // A token it signed still verifies until then.
-    assert.equal((await runCli(data.dir, ['token', 'verify', token], { env })).code, 0);
+      const dry = json(await runCli(own.dir, ['keys', 'retire', ed!.kid, '--dry-run', '--json'], { env }));
+      assert.deepEqual([dry.dryRun, dry.changed], [true, true]);
+      assert.deepEqual(await keysOf(), keys);
 
-    // The next EdDSA key would still take over in a minute, so retiring ES256 waits for it.
-    const waits = json(await runCli(data.dir, ['keys', 'retire', es.kid, '--dry-run', '--json'], { env }));
-    assert.equal(waits.changed, true);
-    assert.match(waits.note, /takes over/);
+      const done = json(await runCli(own.dir, ['keys', 'retire', ed!.kid, '--json'], { env }));
+      assert.equal(done.changed, true);
+      const retired = (await keysOf()).find((k) => k.kid === ed!.kid)!;
+      assert.equal(retired.status, 'retiring');
+      assert.equal(Date.parse(retired.expiresAt!) - Date.parse(retired.retiresAt!), 905_000);
+      // A token it signed still verifies until then.
+      assert.equal((await runCli(own.dir, ['token', 'verify', edToken], { env })).code, 0);
+
+      const last = await runCli(own.dir, ['keys', 'retire', es.kid], { env });
+      assert.equal(last.code, 2);
+      assert.match(last.stderr, /no other key could sign/);
+    } finally {
+      own.remove();
+    }
   });
 
   it('an unknown kid exits 3', async () => {

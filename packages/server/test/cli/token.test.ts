@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { openSqliteDatabase } from 'tessera/sqlite';
 import { createUser, json, makeDataDir, openLibrary, PASSWORD, runCli } from './run-cli.js';
 
 // tessera token decode|verify with an access token signed by the library in this process on
@@ -102,6 +104,32 @@ describe('tessera token verify', () => {
       other.remove();
     }
     assert.equal((await runCli(data.dir, ['token', 'verify', session.token])).code, 4);
+  });
+
+  it('creates no signing key, whatever TESSERA_JWT_ALG says; with every key retired it refuses rather than create one', async () => {
+    const keysNow = async () => json(await runCli(data.dir, ['keys', 'list', '--json'])).keys.map((k: { kid: string; alg: string }) => `${k.alg}:${k.kid}`);
+    const before = await keysNow();
+    assert.ok(before.length > 0 && before.every((k: string) => k.startsWith('EdDSA:')), before.join(', '));
+    const other = await runCli(data.dir, ['token', 'verify', token, '--json'], { env: { TESSERA_JWT_ALG: 'ES256' } });
+    assert.equal(other.code, 0, other.stdout + other.stderr);
+    assert.deepEqual(await keysNow(), before, 'token verify wrote a signing key');
+
+    const retired = makeDataDir();
+    try {
+      await createUser(retired.dir, 'retired@example.com');
+      const db = openSqliteDatabase(join(retired.dir, 'tessera.db'));
+      try {
+        db.prepare('UPDATE signing_keys SET retires_at = ?, expires_at = ?').run(Date.now() - 1000, Date.now() + 900_000);
+      } finally {
+        db.close();
+      }
+      const r = await runCli(retired.dir, ['token', 'verify', token, '--json']);
+      assert.equal(r.code, 4, r.stdout + r.stderr);
+      assert.match(json(r).hints.join(' '), /no key of this store can sign now/);
+      assert.equal(json(await runCli(retired.dir, ['keys', 'list', '--json'])).keys.length, 1, 'no key was created');
+    } finally {
+      retired.remove();
+    }
   });
 
   it('exits 4 with "revoked" once the session ended', async () => {

@@ -97,6 +97,9 @@ export async function authenticateAccessToken(ctx: AuthContext, token: string): 
         claims = verify();
       }
     } catch (error) {
+      // The reload for an unknown kid could not read the store: "could not check" (503), as
+      // for a cookie, not a refusal of a token that may be valid.
+      if (error instanceof TesseraError && error.code === 'unavailable') throw error;
       const expired = error instanceof TesseraError && error.code === 'token_expired';
       options.onEvent({ type: 'token_verification', outcome: expired ? 'expired' : 'invalid' });
       return anonymous(expired ? 'expired' : 'invalid', true, 'jwt');

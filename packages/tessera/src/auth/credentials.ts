@@ -10,6 +10,7 @@ import type { ClientInfo, PublicUser, SignInResult } from './public-types.js';
 import { toPublicUser } from './public-types.js';
 import { createSessionRecord, endSessions, sessionExpiresAt } from './session-records.js';
 import { tryRequestBudget } from '../ratelimit/request-throttle.js';
+import type { AdmittedAttempt } from '../ratelimit/login-throttle.js';
 import { normalizeEmail } from './email-address.js';
 import { sendVerification, sendVerificationIfBudget } from './email-verification.js';
 import { queueMail, mailSite } from './account-mail.js';
@@ -71,17 +72,25 @@ export async function register(ctx: AuthContext, input: { email: unknown; passwo
 export async function verifyPassword(ctx: AuthContext, input: { email: unknown; password: unknown }, client: ClientInfo, mode: AuthMode): Promise<UserRecord> {
   const { emailNormalized } = normalizeEmail(input.email);
   const password = passwordOf(input.password, 'password');
+  let attempt: AdmittedAttempt;
   try {
-    await ctx.throttle.admit(emailNormalized, client.ip);
+    attempt = await ctx.throttle.admit(emailNormalized, client.ip);
   } catch (error) {
-    ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'rate_limited', ip: client.ip });
-    ctx.options.onEvent({ type: 'rate_limited' });
+    if (error instanceof TesseraError && error.code === 'rate_limited') {
+      ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'rate_limited', ip: client.ip });
+      ctx.options.onEvent({ type: 'rate_limited' });
+    }
     throw error;
   }
-  const user = await ctx.store.getUserByEmail(emailNormalized);
-  const ok = user
-    ? await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, password))
-    : await timedHash(ctx, () => ctx.hasher.burn(password)).then(() => false);
+  const { user, ok } = await judged(attempt, async () => {
+    const found = await ctx.store.getUserByEmail(emailNormalized);
+    return {
+      user: found,
+      ok: found
+        ? await timedHash(ctx, () => ctx.hasher.verify(found.passwordHash, password))
+        : await timedHash(ctx, () => ctx.hasher.burn(password)).then(() => false),
+    };
+  });
   if (!user || !ok) {
     ctx.options.onEvent({ type: 'sign_in', mode, outcome: 'invalid_credentials', ip: client.ip });
     // One entry whether or not the email names an account (the same work either way); never
@@ -119,11 +128,26 @@ export async function verifyPassword(ctx: AuthContext, input: { email: unknown; 
  */
 export async function reauthenticate(ctx: AuthContext, user: UserRecord, currentPassword: unknown, client: ClientInfo): Promise<void> {
   const password = passwordOf(currentPassword, 'currentPassword');
-  await ctx.throttle.admit(user.emailNormalized, client.ip);
-  if (!(await timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, password)))) {
+  const attempt = await ctx.throttle.admit(user.emailNormalized, client.ip);
+  if (!(await judged(attempt, () => timedHash(ctx, () => ctx.hasher.verify(user.passwordHash, password))))) {
     throw new TesseraError('invalid_credentials', { message: 'The current password is incorrect.' });
   }
   await ctx.throttle.recordSuccess(user.emailNormalized, client.ip);
+}
+
+/**
+ * Runs the check of an admitted attempt. If the check itself fails (a store outage, a full
+ * hash queue: a 503), the attempt is withdrawn from the throttle's counts before the error
+ * goes on, so that it is not taken for a wrong password.
+ */
+async function judged<T>(attempt: AdmittedAttempt, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    // If the throttle's store is the one down, its counts are out of reach too; nothing to do.
+    await attempt.withdraw().catch(() => {});
+    throw error;
+  }
 }
 
 async function refuseDisabled(ctx: AuthContext, userId: string, mode: AuthMode, client: ClientInfo): Promise<never> {

@@ -39,7 +39,13 @@ export class KeyManager {
     return this.#records;
   }
 
-  /** Loads the keys; creates one for the configured algorithm if none can sign now. */
+  /**
+   * Loads the keys; creates one, of the configured algorithm and signing at once, only when no
+   * key of any algorithm can sign now (the first start of a deployment, or every key retired).
+   * A configured algorithm that differs from the signing key's applies from the next rotation:
+   * a start (or a CLI command run with other settings) never switches keys on its own, which
+   * would skip the publish lead and leave the old keys unretired.
+   */
   async load(): Promise<void> {
     await this.reload();
     const { store, clock } = this.#options;
@@ -70,19 +76,25 @@ export class KeyManager {
     this.#lastReloadAt = 0;
   }
 
-  /** True when a key of the configured algorithm can sign now. */
+  /** True when some key can sign now. */
   #canSign(): boolean {
     const now = this.#options.clock.nowMs();
-    return this.#records.some((k) => k.alg === this.#options.jwtAlgorithm && k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now));
+    return this.#records.some((k) => k.activatesAt <= now && (k.retiresAt === null || k.retiresAt > now));
   }
 
-  /** Re-reads the keys from the store (after a rotation elsewhere, or an unknown kid). Concurrent calls share one read. */
+  /**
+   * Re-reads the keys from the store (after a rotation elsewhere, or an unknown kid). Concurrent
+   * calls share one read. The ring is rebuilt, and `onChange` told, only when the records
+   * differ: a periodic reload that finds nothing new keeps the verified tokens' cache.
+   */
   reload(): Promise<void> {
     this.#reloading ??= (async () => {
       try {
         this.#lastReloadAt = this.#options.clock.nowMs();
-        this.#records = await this.#options.store.listSigningKeys();
-        this.#ring = new KeyRing(this.#records);
+        const records = await this.#options.store.listSigningKeys();
+        if (sameRecords(records, this.#records)) return;
+        this.#ring = new KeyRing(records);
+        this.#records = records;
         this.#onChange();
       } finally {
         this.#reloading = undefined;
@@ -139,4 +151,15 @@ export class KeyManager {
     }
     return plan;
   }
+}
+
+/** True when both lists hold the same keys with the same lifecycle, in any order. */
+function sameRecords(a: readonly SigningKeyRecord[], b: readonly SigningKeyRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  const byKid = new Map(b.map((k) => [k.kid, k]));
+  return a.every((k) => {
+    const o = byKid.get(k.kid);
+    return o !== undefined && o.alg === k.alg && o.publicJwk === k.publicJwk && o.privateJwk === k.privateJwk &&
+      o.createdAt === k.createdAt && o.activatesAt === k.activatesAt && o.retiresAt === k.retiresAt && o.expiresAt === k.expiresAt;
+  });
 }

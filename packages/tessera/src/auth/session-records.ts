@@ -1,6 +1,7 @@
 import { formatCredential, generateId, generateSecret, hashSecret } from '../crypto/tokens.js';
 import type { AuthMode, NewRevocation, RevocationEntry, RevocationReason, SessionRecord } from '../stores/types.js';
 import type { AuthContext } from './context.js';
+import { TESSERA_OPTION_RANGES } from '../options.js';
 import type { ClientInfo } from './public-types.js';
 import { describeDevice } from '../http/user-agent.js';
 
@@ -82,13 +83,16 @@ async function reassertEnded(ctx: AuthContext, userId: string, ids: readonly str
  * the record could still be believed without it.
  * - An access token: TTL after its `iat`, plus the tolerance on its `exp`. Its `iat` may come
  *   from an instance whose clock runs ahead of this one by up to the tolerance (the skew the
- *   verifier accepts on `iat`), hence two tolerances.
+ *   verifier accepts on `iat`); and the verifier may be another service's, whose tolerance on
+ *   `exp` is its own, up to the largest any verifier accepts (30 s): a shorter entry would let
+ *   that verifier believe the token again for its last seconds.
  * - A cookie check kept by the session cache (`sessionCacheMaxAgeMs`), read before `at` on
  *   any instance: only the view entry ends it.
  */
 export function feedEntryExpiresAt(options: Pick<AuthContext['options'], 'accessTokenTtlSeconds' | 'clockToleranceSeconds' | 'sessionCacheMaxAgeMs'>, at: number): number {
   const { accessTokenTtlSeconds, clockToleranceSeconds, sessionCacheMaxAgeMs } = options;
-  return at + Math.max((accessTokenTtlSeconds + 2 * clockToleranceSeconds) * 1000, sessionCacheMaxAgeMs + clockToleranceSeconds * 1000);
+  const tokenBelievedFor = accessTokenTtlSeconds + clockToleranceSeconds + TESSERA_OPTION_RANGES.clockToleranceSeconds.max;
+  return at + Math.max(tokenBelievedFor * 1000, sessionCacheMaxAgeMs + clockToleranceSeconds * 1000);
 }
 
 /**

@@ -182,6 +182,21 @@ export class KeyRing {
 }
 
 /** Imports one record into KeyObjects, checking that it is coherent. */
+/**
+ * Parses a stored JWK. A corrupt record is reported by its kid only: the JSON parser's message
+ * quotes the text around the fault, which may be private key material, and it would reach the
+ * start-up error a server prints.
+ */
+function storedJwk(json: string, kid: string): JsonWebKey {
+  try {
+    const value: unknown = JSON.parse(json);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as JsonWebKey;
+  } catch {
+    // Reported below, without the parser's message.
+  }
+  throw new TypeError(`The stored signing key ${kid} is not a JSON object (its text is not shown).`);
+}
+
 function importRecord(record: SigningKeyRecord): RingEntry {
   const { kid, alg } = record;
   const times: KeyTimes = Object.freeze({
@@ -192,7 +207,7 @@ function importRecord(record: SigningKeyRecord): RingEntry {
   });
   if (!isJwsAlgorithm(alg)) throw new TypeError('Unsupported signing key algorithm.');
   if (typeof kid !== 'string' || kid.length === 0) throw new TypeError('A signing key needs a kid.');
-  const jwk = JSON.parse(record.privateJwk) as JsonWebKey;
+  const jwk = storedJwk(record.privateJwk, kid);
   if (alg === 'HS256') {
     if (jwk.kty !== 'oct') throw new TypeError('An HS256 key must be an oct JWK.');
     const bytes = typeof jwk.k === 'string' ? decodeBase64url(jwk.k) : null;
@@ -209,7 +224,7 @@ function importRecord(record: SigningKeyRecord): RingEntry {
   const publicKey = createPublicKey(privateKey);
   const derived = publicKey.export({ format: 'jwk' });
   if (record.publicJwk !== null) {
-    const stored = JSON.parse(record.publicJwk) as JsonWebKey;
+    const stored = storedJwk(record.publicJwk, kid);
     if (PUBLIC_MEMBERS.some((m) => stored[m] !== derived[m])) {
       throw new TypeError('The public JWK does not match the private key.');
     }

@@ -27,7 +27,7 @@ import type { FailureCount, Store } from '../stores/types.js';
  */
 
 /** The part of the {@link Store} contract the throttle uses. */
-export type LoginFailureStore = Pick<Store, 'addLoginFailure' | 'countLoginFailures' | 'clearLoginFailures'>;
+export type LoginFailureStore = Pick<Store, 'addLoginFailure' | 'countLoginFailures' | 'clearLoginFailures' | 'removeLoginFailure'>;
 
 /** Options of {@link createLoginThrottle}. */
 export interface LoginThrottleOptions {
@@ -45,14 +45,25 @@ export interface LoginThrottleOptions {
   accountRetentionSeconds?: number;
 }
 
+/** An attempt {@link LoginThrottle.admit} counted. */
+export interface AdmittedAttempt {
+  /**
+   * Takes the attempt back out of the counts, for an attempt that could not be judged (the
+   * store or the hash queue failed): a sign-in answered 503 is no wrong password, and retries
+   * through an outage must not end in a 429, or in the account lock.
+   */
+  withdraw(): Promise<void>;
+}
+
 /** The sign-in throttle. `emailNormalized` is the trimmed, lower-cased email. */
 export interface LoginThrottle {
   /**
-   * Admits one attempt, counting it as a failure until `recordSuccess` clears the count;
-   * throws `rate_limited` (the attempt must not go on) when it is over a limit. Atomic per
-   * attempt, so a concurrent burst is held to the limit. Use instead of check + recordFailure.
+   * Admits one attempt, counting it as a failure until `recordSuccess` clears the count (or
+   * the attempt is withdrawn); throws `rate_limited` (the attempt must not go on) when it is
+   * over a limit. Atomic per attempt, so a concurrent burst is held to the limit. Use instead
+   * of check + recordFailure.
    */
-  admit(emailNormalized: string, ip: string): Promise<void>;
+  admit(emailNormalized: string, ip: string): Promise<AdmittedAttempt>;
   /**
    * Throws `TesseraError('rate_limited', { retryAfterSeconds })` when a sign-in for this
    * account from this IP must not be attempted now. Call it before verifying the password.
@@ -149,6 +160,15 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     return account;
   };
 
+  /** Removes what `admit` added at `now`: both counts' entries, and the lock entry it made, if any. */
+  const withdraw = async (emailNormalized: string, ip: string, now: number, locked: boolean): Promise<void> => {
+    await Promise.all([
+      store.removeLoginFailure(accountIpThrottleKey(emailNormalized, ip), now),
+      store.removeLoginFailure(accountThrottleKey(emailNormalized), now),
+      locked ? store.removeLoginFailure(accountLockKey(emailNormalized), now) : undefined,
+    ]);
+  };
+
   /** Forgets the account layer's failures and its lock. */
   const clearAccount = (emailNormalized: string): Promise<unknown> => Promise.all([
     store.clearLoginFailures(accountThrottleKey(emailNormalized)),
@@ -171,6 +191,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
         addAccountFailure(emailNormalized, now),
       ]);
       refuseIfOver(pair, account, now, 0);
+      return { withdraw: () => withdraw(emailNormalized, ip, now, account.count >= maxAccount) };
     },
 
     async recordFailure(emailNormalized, ip) {

@@ -375,6 +375,13 @@ export class MemoryStore implements Store {
     this.#failures.delete(key);
   }
 
+  async removeLoginFailure(key: string, at: number): Promise<void> {
+    this.#open();
+    const list = this.#failures.get(key);
+    const i = list?.findIndex((failure) => failure.at === at) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
     this.#open();
     return [...this.#keys.values()].sort(byCreatedThenKid).map(copyKey);

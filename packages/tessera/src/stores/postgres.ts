@@ -398,6 +398,11 @@ function buildStatements(s: string) {
       `SELECT count(*)::integer AS count, min(at) AS oldest_at FROM ${s}.login_failures WHERE key = $1 AND at >= $2`,
     ),
     clearFailures: named('clear_failures', `DELETE FROM ${s}.login_failures WHERE key = $1`),
+    // The table has no key of its own: one row of equal (key, at) is as good as another.
+    removeFailure: named(
+      'remove_failure',
+      `DELETE FROM ${s}.login_failures WHERE ctid = (SELECT ctid FROM ${s}.login_failures WHERE key = $1 AND at = $2 LIMIT 1)`,
+    ),
     listKeys: named(
       'list_keys',
       `SELECT kid, alg, public_jwk, private_jwk, created_at, activates_at, retires_at, expires_at
@@ -723,6 +728,10 @@ export class PostgresStore implements Store {
 
   async clearLoginFailures(key: string): Promise<void> {
     await this.#query(this.#sql.clearFailures([key]));
+  }
+
+  async removeLoginFailure(key: string, at: number): Promise<void> {
+    await this.#query(this.#sql.removeFailure([key, at]));
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

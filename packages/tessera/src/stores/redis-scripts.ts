@@ -281,6 +281,13 @@ if current < ttl then redis.call('PEXPIRE', KEYS[1], fmt(ttl)) end
 return countSince(KEYS[1], ARGV[3])
 `);
 
+/** KEYS: failures. ARGV: at. Removes one entry scored `at`, if any; returns how many (0 or 1). */
+export const REMOVE_FAILURE = script('removeFailure', `
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1)
+if found[1] then return redis.call('ZREM', KEYS[1], found[1]) end
+return 0
+`);
+
 /** KEYS: failures. ARGV: since. Returns { count, oldestAt or nil }. */
 export const COUNT_FAILURES_SINCE = script('countFailures', `${COUNT_FAILURES}
 return countSince(KEYS[1], ARGV[1])

@@ -31,6 +31,7 @@ import type {
 import type { LuaScript } from './redis-scripts.js';
 import {
   ADD_FAILURE,
+  REMOVE_FAILURE,
   CLAIM_ID,
   COUNT_ACTIVE,
   COUNT_FAILURES_SINCE,
@@ -698,6 +699,11 @@ export class RedisStore implements Store {
   async clearLoginFailures(key: string): Promise<void> {
     this.#open();
     await this.#client.del(this.#failures(key));
+  }
+
+  async removeLoginFailure(key: string, at: number): Promise<void> {
+    this.#open();
+    await this.#run(REMOVE_FAILURE, [this.#failures(key)], [at]);
   }
 
   // Signing keys and server secrets (database) -------------------------------------------------

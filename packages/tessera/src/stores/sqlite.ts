@@ -207,6 +207,7 @@ function prepareStatements(db: Database) {
       'SELECT COUNT(*) AS count, MIN(at) AS oldestAt FROM login_failures WHERE key = ? AND at >= ?',
     ),
     clearFailures: db.prepare<[string]>('DELETE FROM login_failures WHERE key = ?'),
+    removeFailure: db.prepare<[string, number]>('DELETE FROM login_failures WHERE rowid = (SELECT rowid FROM login_failures WHERE key = ? AND at = ? LIMIT 1)'),
     listKeys: db.prepare<[], SigningKeyRecord>(
       `SELECT kid, alg, public_jwk AS publicJwk, private_jwk AS privateJwk, created_at AS createdAt,
          activates_at AS activatesAt, retires_at AS retiresAt, expires_at AS expiresAt
@@ -473,6 +474,10 @@ export class SqliteStore implements Store {
 
   async clearLoginFailures(key: string): Promise<void> {
     this.#s.clearFailures.run(key);
+  }
+
+  async removeLoginFailure(key: string, at: number): Promise<void> {
+    this.#s.removeFailure.run(key, at);
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

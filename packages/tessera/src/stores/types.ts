@@ -681,6 +681,11 @@ export interface Store {
   countLoginFailures(key: string, since: number): Promise<FailureCount>;
   /** Forget every failure of `key` (after a successful sign-in). */
   clearLoginFailures(key: string): Promise<void>;
+  /**
+   * Forget one failure of `key` recorded at `at`, if there is one: an attempt counted before it
+   * was judged, which then could not be (the store or the hash queue failed).
+   */
+  removeLoginFailure(key: string, at: number): Promise<void>;
 
   // Signing keys and server secrets
   /** Every stored key (retired and expired ones included), by `createdAt` then `kid`. */

@@ -1,6 +1,7 @@
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
+import { TESSERA_OPTION_RANGES } from '../options.js';
 import { checkRemoteUrl } from './http-json.js';
 import type { FetchFunction } from './http-json.js';
 
@@ -136,7 +137,8 @@ export function resolveRemoteVerifierOptions(options: RemoteVerifierOptions): Re
     serviceKey: revocations === 'feed' ? serviceKey : undefined,
     maxLagMs,
     pollIntervalMs,
-    clockToleranceSeconds: integer('clockToleranceSeconds', options.clockToleranceSeconds, 5, 0, 30),
+    // No more than Tessera's own largest: the feed keeps an entry only that long past a token's exp.
+    clockToleranceSeconds: integer('clockToleranceSeconds', options.clockToleranceSeconds, 5, TESSERA_OPTION_RANGES.clockToleranceSeconds.min, TESSERA_OPTION_RANGES.clockToleranceSeconds.max),
     maxTtlSeconds: integer('maxTtlSeconds', options.maxTtlSeconds, 900, 1, 86_400),
     jwksCooldownMs: integer('jwksCooldownMs', options.jwksCooldownMs, 30_000, 0, 86_400_000),
     jwksRefreshIntervalMs: integer('jwksRefreshIntervalMs', options.jwksRefreshIntervalMs, 300_000, 1000, 86_400_000),

@@ -54,6 +54,42 @@ describe('JWT mode', () => {
     assert.deepEqual(f.auth.jwks().keys.map((k) => (k as { kid: string }).kid), [kid], 'the old key leaves the JWKS after its last token expired');
   });
 
+  it('a start with another algorithm creates no key; the next rotation switches, published first, the old key retired', async () => {
+    const f = await makeTessera();
+    const g = await makeTessera({ jwtAlgorithm: 'ES256' }, { store: f.store, clock: f.clock });
+    const [ed] = await f.store.listSigningKeys();
+    assert.deepEqual((await f.store.listSigningKeys()).map((k) => k.alg), ['EdDSA'], 'the start created nothing');
+    const before = await signedIn(g, 'jwt');
+    assert.equal(before.result.mode === 'jwt' && decodeProtectedHeader(before.result.accessToken).alg, 'EdDSA');
+    const { kid } = await g.auth.rotateKeys();
+    const during = await signedIn(g, 'jwt');
+    assert.equal(during.result.mode === 'jwt' && decodeProtectedHeader(during.result.accessToken).alg, 'EdDSA', 'not during the publish lead');
+    const old = (await f.store.listSigningKeys()).find((k) => k.kid === ed!.kid)!;
+    assert.ok(old.retiresAt !== null && old.expiresAt !== null, 'the EdDSA key retires and expires');
+    f.clock.advanceSeconds(61);
+    const after = await signedIn(g, 'jwt');
+    assert.deepEqual(after.result.mode === 'jwt' && decodeProtectedHeader(after.result.accessToken), { alg: 'ES256', typ: 'at+jwt', kid });
+    assert.equal((await g.auth.authenticate(before.headers)).status, 'authenticated', 'tokens of the old key still verify');
+    // Back to EdDSA: again no key at start (the ES256 key signs), and a rotation switches back.
+    const h = await makeTessera({}, { store: f.store, clock: f.clock });
+    assert.equal((await f.store.listSigningKeys()).length, 2);
+    await h.auth.rotateKeys();
+    f.clock.advanceSeconds(61);
+    const back = await signedIn(h, 'jwt');
+    assert.equal(back.result.mode === 'jwt' && decodeProtectedHeader(back.result.accessToken).alg, 'EdDSA');
+  });
+
+  it('a start with every key retired creates one that signs at once', async () => {
+    const f = await makeTessera();
+    const [key] = await f.store.listSigningKeys();
+    await f.store.updateSigningKey(key!.kid, { retiresAt: f.clock.nowMs(), expiresAt: f.clock.nowMs() + 905_000 });
+    const g = await makeTessera({}, { store: f.store, clock: f.clock });
+    const s = await signedIn(g, 'jwt');
+    const kid = s.result.mode === 'jwt' ? decodeProtectedHeader(s.result.accessToken).kid : undefined;
+    assert.ok(kid !== undefined && kid !== key!.kid);
+    assert.equal((await f.store.listSigningKeys()).length, 2);
+  });
+
   it('a dry-run rotation changes nothing', async () => {
     const f = await makeTessera();
     const keysBefore = JSON.stringify(f.auth.jwks());
@@ -139,6 +175,21 @@ describe('sign-in', () => {
     await f.auth.signIn({ email: 'k@example.com', password: PASSWORD }, CLIENT);
     for (let i = 0; i < 2; i++) await assert.rejects(f.auth.signIn({ email: 'k@example.com', password: 'nope nope nope nope' }, CLIENT));
     assert.equal((await f.auth.signIn({ email: 'k@example.com', password: PASSWORD }, CLIENT)).mode, 'session', 'the success reset the count');
+  });
+
+  it('a sign-in that could not be judged (503) is not counted: retries through an outage end neither in 429 nor in the lock', async () => {
+    const f = await makeTessera({ loginMaxFailures: 3 });
+    await f.auth.register({ email: 'outage@example.com', password: PASSWORD });
+    const lookUp = f.store.getUserByEmail.bind(f.store);
+    f.store.getUserByEmail = async () => { throw new Error('connection lost'); };
+    // More than the pair limit from one address, and more than the 100-failure account lock.
+    for (let i = 0; i < 5; i++) await assert.rejects(f.auth.signIn({ email: 'outage@example.com', password: PASSWORD }, CLIENT), { code: 'unavailable' });
+    for (let i = 0; i < 101; i++) await assert.rejects(f.auth.signIn({ email: 'outage@example.com', password: PASSWORD }, { ip: `198.51.100.${i}` }), { code: 'unavailable' });
+    f.store.getUserByEmail = lookUp;
+    assert.equal((await f.auth.signIn({ email: 'outage@example.com', password: PASSWORD }, CLIENT)).mode, 'session');
+    // Wrong passwords still count, as before.
+    for (let i = 0; i < 3; i++) await assert.rejects(f.auth.signIn({ email: 'outage@example.com', password: 'nope nope nope nope' }, CLIENT), { code: 'invalid_credentials' });
+    await assert.rejects(f.auth.signIn({ email: 'outage@example.com', password: PASSWORD }, CLIENT), { code: 'rate_limited' });
   });
 
   it('holds a concurrent burst of wrong passwords to the limit (each attempt counted before hashing)', async () => {

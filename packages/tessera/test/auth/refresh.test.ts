@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TesseraError } from '../../src/index.js';
+import { MAX_REUSE_TRACE } from '../../src/auth/refresh.js';
 import { CLIENT, makeTessera, PASSWORD, signedIn } from './fixture.js';
 
 const isInvalidGrant = (e: unknown) => e instanceof TesseraError && e.code === 'invalid_grant' && e.status === 401;
@@ -209,12 +210,29 @@ describe('revocation across instances', () => {
     const s = await signedIn(a, 'jwt');
     await a.auth.endSession(s.user.id, s.sessionId, 'logout');
     const c = await makeTessera({ accessTokenTtlSeconds: 300, clockToleranceSeconds: 5 }, { store: a.store, clock: a.clock });
-    // Kept TTL + twice the tolerance: a token may come from an instance whose clock runs ahead.
-    a.clock.advanceSeconds(309);
+    // Kept TTL + the tolerance (a token may come from an instance whose clock runs ahead) + the
+    // largest tolerance a verifier may apply to its exp (30 s: another service's verifier).
+    a.clock.advanceSeconds(334);
     assert.equal((await a.store.listRevocations(0, a.clock.nowMs(), 10)).length, 1);
     a.clock.advanceSeconds(2);
     assert.equal((await a.store.listRevocations(0, a.clock.nowMs(), 10)).length, 0);
     const r = await c.auth.authenticate(s.headers);
     assert.equal(r.status === 'anonymous' && r.reason, 'expired', 'the token itself has expired by then');
   });
+
+  it(`traces reuse at most ${MAX_REUSE_TRACE} rotations back: older tokens are refused without the trace's cost, and without revoking`, async () => {
+    const f = await makeTessera();
+    const s = await signedIn(f, 'jwt');
+    // Generation MAX_REUSE_TRACE + 1: the token of generation 0 is one step past the trace.
+    const tokens = [s.refreshToken];
+    for (let i = 0; i <= MAX_REUSE_TRACE; i++) tokens.push((await f.auth.refresh(tokens.at(-1)!)).refreshToken);
+    const reuseEvents = () => f.events.filter((e) => e.type === 'refresh_reuse_detected').length;
+    await assert.rejects(f.auth.refresh(tokens[0]!), isInvalidGrant);
+    assert.equal(reuseEvents(), 0, 'a token past the trace is refused as unknown');
+    assert.ok((await f.auth.refresh(tokens.at(-1)!)).refreshToken, 'so the family lives on');
+    // The newest token is now spent too; the oldest one inside the trace is reuse.
+    await assert.rejects(f.auth.refresh(tokens[2]!), isInvalidGrant);
+    assert.equal(reuseEvents(), 1);
+  });
+
 });

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { slotOf, VerifiedTokenCache } from '../../src/jwt/verified-token-cache.js';
 import type { AccessTokenClaims } from '../../src/jwt/access-token.js';
+import { KeyManager } from '../../src/auth/key-manager.js';
+import { ManualClock, TesseraError } from '../../src/index.js';
+import { resolveOptions } from '../../src/options.js';
+import { createMemoryStore } from '../../src/stores/memory.js';
 import { makeTessera, signedIn } from './fixture.js';
 
 const claims = (exp: number): AccessTokenClaims => ({ iss: 'i', aud: 'a', sub: 's', sid: 'x', client_id: 'tessera', iat: exp - 900, exp, jti: String(exp) });
@@ -148,6 +152,27 @@ describe('speed never buys a weaker check', () => {
     }
   });
 
+  it("an ES256 token's high-S twin (a second valid signature) is refused as revoked too: revocation names the session, not the string", async () => {
+    const f = await makeTessera({ jwtAlgorithm: 'ES256' });
+    const s = await signedIn(f, 'jwt');
+    const token = s.headers.authorization!.slice('Bearer '.length);
+    const [h, p, sig] = token.split('.');
+    const rs = Buffer.from(sig!, 'base64url');
+    const n = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+    const highS = n - BigInt(`0x${rs.subarray(32).toString('hex')}`);
+    const twin = `${h}.${p}.${Buffer.concat([rs.subarray(0, 32), Buffer.from(highS.toString(16).padStart(64, '0'), 'hex')]).toString('base64url')}`;
+    assert.notEqual(twin, token);
+    // Both verify (ECDSA is malleable), and both are cached on their second use.
+    for (let i = 0; i < 2; i++) {
+      for (const t of [token, twin]) assert.equal((await f.auth.authenticate({ authorization: `Bearer ${t}` })).status, 'authenticated');
+    }
+    await f.auth.endSession(s.user.id, s.sessionId, 'logout');
+    for (const t of [token, twin]) {
+      const r = await f.auth.authenticate({ authorization: `Bearer ${t}` });
+      assert.equal(r.status === 'anonymous' && r.reason, 'revoked', t === twin ? 'the twin' : 'the token');
+    }
+  });
+
   it('the cache is dropped when the key ring changes', async () => {
     const { f, s } = await cachedToken();
     // Remove every key behind the service's back, then make it reload: the cached token must
@@ -158,4 +183,29 @@ describe('speed never buys a weaker check', () => {
     const r = await f.auth.authenticate(s.headers);
     assert.equal(r.status === 'anonymous' && r.reason, 'invalid');
   });
+
+  it('a reload that finds the same keys keeps the cache; a changed key lifecycle drops it', async () => {
+    const store = createMemoryStore();
+    await store.migrate();
+    let changes = 0;
+    const keys = new KeyManager(resolveOptions({ store, issuer: 'https://auth.example.com', clock: new ManualClock() }), 'i1', () => { changes += 1; });
+    await keys.load();
+    assert.equal(changes, 1, 'the first key');
+    for (let i = 0; i < 3; i++) await keys.reload();
+    assert.equal(changes, 1, 'periodic reloads that find nothing new');
+    const [key] = await store.listSigningKeys();
+    await store.updateSigningKey(key!.kid, { retiresAt: key!.activatesAt + 1, expiresAt: key!.activatesAt + 2 });
+    await keys.reload();
+    assert.equal(changes, 2, 'an emergency retirement elsewhere');
+  });
+
+  it('a store that fails during the reload for an unknown kid is a 503, not a refusal', async () => {
+    const { f, token } = await cachedToken();
+    const [h, p, sig] = token.split('.');
+    const header = { ...JSON.parse(Buffer.from(h!, 'base64url').toString()), kid: 'rotated-in-elsewhere' };
+    const unknownKid = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${sig}`;
+    f.store.listSigningKeys = async () => { throw new Error('connection lost'); };
+    await assert.rejects(f.auth.authenticate({ authorization: `Bearer ${unknownKid}` }), (e: unknown) => e instanceof TesseraError && e.code === 'unavailable' && e.status === 503);
+  });
+
 });

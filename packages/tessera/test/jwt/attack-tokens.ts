@@ -81,6 +81,8 @@ export function forge(headerText: string, payloadText: string | Uint8Array, alg:
 }
 
 /** The P-256 group order n (a signature scalar must be below it). */
+/** The order of the Ed25519 base point (RFC 8032 §5.1). */
+const ED25519_L = 2n ** 252n + 27742317777372353535851937790883648493n;
 const P256_N = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
 
 /** Every attack token for `ctx`, named. */
@@ -215,6 +217,20 @@ export function attackTokens(ctx: AttackContext): AttackToken[] {
   add('five parts with our header', `${h}..${p}.${s}.${s}`);
   add('base64 padding', `${h}.${p}.${s}${'='.repeat((4 - (s.length % 4)) % 4 || 4)}`);
   add('base64 padding on the header', `${h}=.${p}.${s}`);
+  // The one base64url defect that spells the same bytes another way: a spare low bit of a part's
+  // last character set (a lenient decoder ignores it, and the token gets a twin).
+  const spareBitSet = (part: string): string | undefined => {
+    if ((part.length * 6) % 8 === 0) return undefined; // no spare bits to set
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    return part.slice(0, -1) + alphabet[alphabet.indexOf(part.at(-1)!) ^ 1]!;
+  };
+  for (const [which, twin] of [
+    ['signature', spareBitSet(s) && `${h}.${p}.${spareBitSet(s)}`],
+    ['header', spareBitSet(h) && `${spareBitSet(h)}.${p}.${s}`],
+    ['payload', spareBitSet(p) && `${h}.${spareBitSet(p)}.${s}`],
+  ] as const) {
+    if (twin) add(`non-canonical base64url: a spare bit set in the ${which}'s last character`, twin);
+  }
   const standard = validWithUrlAlphabet(ctx, signer);
   add('standard base64 alphabet (+ /)', standard.replace(/-/g, '+').replace(/_/g, '/'));
   add('leading whitespace', ` ${valid}`);
@@ -261,6 +277,13 @@ function addKeySpecific(ctx: AttackContext, record: SigningKeyRecord, body: stri
   const good = signJws(alg, privateKey, Buffer.from(input));
   withSig('signature with a trailing zero byte', Buffer.concat([good, Buffer.alloc(1)]));
   withSig('all-zero signature', Buffer.alloc(good.length));
+  if (alg === 'EdDSA') {
+    // RFC 8032 §5.1.7: S must be below the group order L. S + L is a second 32-byte spelling of
+    // a valid signature, which a backend skipping that check accepts.
+    const s = BigInt(`0x${Buffer.from(good.subarray(32)).reverse().toString('hex')}`) + ED25519_L;
+    const sBytes = Buffer.from(s.toString(16).padStart(64, '0'), 'hex').reverse();
+    withSig('S + L (non-canonical S)', Buffer.concat([good.subarray(0, 32), sBytes]));
+  }
   if (alg === 'ES256') {
     // CVE-2022-21449 "psychic signature": r = s = 0.
     withSig('r = s = 0 (64 bytes)', Buffer.alloc(64));

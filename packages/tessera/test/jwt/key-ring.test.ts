@@ -136,6 +136,20 @@ describe('KeyRing', () => {
     assert.throws(() => new KeyRing([{ ...keys.ES256, kid: '' }]), TypeError);
   });
 
+  it('reports a corrupt stored key by its kid, never quoting its text', () => {
+    const d = (JSON.parse(keys.EdDSA.privateJwk) as { d: string }).d;
+    for (const field of ['privateJwk', 'publicJwk'] as const) {
+      const corrupt = { ...keys.EdDSA, [field]: keys.EdDSA.privateJwk.replace(`"d":"${d}"`, `"d":"${d}"%`) };
+      assert.throws(() => new KeyRing([corrupt]), (e: unknown) => {
+        assert.ok(e instanceof TypeError);
+        assert.match(e.message, new RegExp(`signing key ${keys.EdDSA.kid} is not a JSON object`));
+        assert.ok(!e.message.includes(d.slice(-8)), e.message);
+        return true;
+      });
+    }
+    assert.throws(() => new KeyRing([{ ...keys.EdDSA, privateJwk: '[1]' }]), /not a JSON object/);
+  });
+
   it('looks kids up as Map keys only, and ignores later mutation of the records', () => {
     const record = { ...keys.EdDSA };
     const ring = new KeyRing([record]);

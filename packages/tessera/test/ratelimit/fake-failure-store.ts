@@ -2,7 +2,7 @@ import type { FailureCount } from '../../src/stores/types.js';
 import type { LoginFailureStore } from '../../src/ratelimit/login-throttle.js';
 
 /**
- * A tiny in-memory implementation of the three login-failure methods of the Store contract,
+ * A tiny in-memory implementation of the four login-failure methods of the Store contract,
  * with the contract's sliding-window semantics: a failure counts when `at >= since`. It
  * also logs every call, so tests can compare what two code paths did to the store.
  */
@@ -26,6 +26,13 @@ export class FakeFailureStore implements LoginFailureStore {
   async clearLoginFailures(key: string): Promise<void> {
     this.calls.push(`clear ${key}`);
     this.entries.delete(key);
+  }
+
+  async removeLoginFailure(key: string, at: number): Promise<void> {
+    this.calls.push(`remove ${key} ${at}`);
+    const list = this.entries.get(key) ?? [];
+    const i = list.findIndex((e) => e.at === at);
+    if (i >= 0) list.splice(i, 1);
   }
 
   #count(key: string, since: number): FailureCount {

@@ -125,6 +125,26 @@ test('the attempt that reaches the limit may still be the right password: its su
   assert.equal(await outcome(throttle, EMAIL, '192.0.2.9'), null);
 });
 
+test('a withdrawn attempt leaves the counts as they were, the lock it made included; others stay counted', async () => {
+  const { clock, store, throttle } = setup();
+  for (let i = 0; i < 99; i++) await throttle.recordFailure(EMAIL, `10.6.0.${i}`);
+  const before = (key: string) => (store.entries.get(key) ?? []).length;
+  const [pair, account] = [before(accountIpThrottleKey(EMAIL, IP)), before(accountThrottleKey(EMAIL))];
+  clock.advanceSeconds(1);
+  const attempt = await throttle.admit(EMAIL, IP); // the 100th: it locks the account
+  assert.equal(before(accountLockKey(EMAIL)), 1);
+  await attempt.withdraw();
+  assert.deepEqual([before(accountIpThrottleKey(EMAIL, IP)), before(accountThrottleKey(EMAIL)), before(accountLockKey(EMAIL))], [pair, account, 0]);
+  assert.equal(await outcome(throttle, EMAIL, '192.0.2.11'), null, 'not locked');
+  // Withdrawing removes this attempt's entries only: another at the same instant stays.
+  const fresh = setup();
+  const a = await fresh.throttle.admit(EMAIL, IP);
+  await fresh.throttle.admit(EMAIL, IP);
+  await a.withdraw();
+  assert.equal(fresh.store.entries.get(accountIpThrottleKey(EMAIL, IP))!.length, 1);
+  assert.equal(fresh.store.entries.get(accountThrottleKey(EMAIL))!.length, 1);
+});
+
 test('fewer than 100 failures in 30 days do not lock: older ones no longer count', async () => {
   const { clock, throttle } = setup();
   for (let i = 0; i < 60; i++) await throttle.recordFailure(EMAIL, `10.5.0.${i}`);

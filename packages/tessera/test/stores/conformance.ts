@@ -182,6 +182,22 @@ function throttleConformance(store: CurrentStore): void {
     assert.deepEqual(counts.map((c) => c.count).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i + 1));
   });
 
+  it('login failures: remove forgets exactly one entry of that key and time', async () => {
+    const exp = T0 + DAY;
+    await store().addLoginFailure('rm:a', T0 + 5, T0, exp);
+    await store().addLoginFailure('rm:a', T0 + 5, T0, exp); // two attempts in one millisecond
+    await store().addLoginFailure('rm:a', T0 + 9, T0, exp);
+    await store().addLoginFailure('rm:b', T0 + 5, T0, exp);
+    await store().removeLoginFailure('rm:a', T0 + 5);
+    assert.deepEqual(await store().countLoginFailures('rm:a', 0), { count: 2, oldestAt: T0 + 5 });
+    await store().removeLoginFailure('rm:a', T0 + 5);
+    assert.deepEqual(await store().countLoginFailures('rm:a', 0), { count: 1, oldestAt: T0 + 9 });
+    await store().removeLoginFailure('rm:a', T0 + 5); // none left at that time: nothing changes
+    await store().removeLoginFailure('never-seen', T0);
+    assert.deepEqual(await store().countLoginFailures('rm:a', 0), { count: 1, oldestAt: T0 + 9 });
+    assert.deepEqual(await store().countLoginFailures('rm:b', 0), { count: 1, oldestAt: T0 + 5 });
+  });
+
   it('login failures: an entry kept for a century (the account lock) is stored, counted from 0 and cleared', async () => {
     const century = 100 * 365 * DAY;
     assert.deepEqual(await store().addLoginFailure('lock:a', T0, 0, T0 + century), { count: 1, oldestAt: T0 });
