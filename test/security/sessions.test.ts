@@ -89,7 +89,7 @@ describe('session fixation', () => {
     }
   });
 
-  it("the attacker's own valid session planted in the victim's browser stays the attacker's after the victim signs in", async () => {
+  it("the attacker's own valid session planted in the victim's browser never becomes the victim's: the victim's sign-in ends it", async () => {
     const attacker = await browser();
     const victim = await browser();
     const res = await call({ method: 'POST', url: '/auth/login', headers: { cookie: attacker.cookie }, payload: { email: victim.email, password: GOOD_PASSWORD } });
@@ -97,33 +97,39 @@ describe('session fixation', () => {
     const issued = sessionSetCookie(res);
     attempts.add('issued', issued.value);
     assert.notEqual(issued.value, attacker.token);
-    const asAttacker = await me({ cookie: attacker.cookie });
-    assert.equal(asAttacker.statusCode, 200);
-    assert.equal(body(asAttacker).user.id, attacker.userId, "the planted cookie still names the attacker's account, not the victim's");
+    // The new cookie replaced the planted one in the browser; the record it named is ended (a
+    // sign-in ends the session it replaces), so the attacker's copy opens nothing either.
+    assertRefusal(await me({ cookie: attacker.cookie }), 401, 'unauthorized', "the attacker's planted cookie after the victim's sign-in", true);
     const asVictim = await me({ cookie: `${SESSION_COOKIE}=${issued.value}` });
     assert.equal(body(asVictim).user.id, victim.userId);
     const db = openDatabase(s.dataDir);
     try {
-      const row = db.prepare('SELECT user_id FROM sessions WHERE id = ?').get(attacker.token.split('.')[0]) as { user_id: string };
+      const row = db.prepare('SELECT user_id, revoked_at FROM sessions WHERE id = ?').get(attacker.token.split('.')[0]) as { user_id: string; revoked_at: number | null };
       assert.equal(row.user_id, attacker.userId, 'no record changed hands');
+      assert.notEqual(row.revoked_at, null, 'it was ended');
     } finally {
       db.close();
     }
   });
 
-  it('a sign-in while already signed in, and a password change, each issue a new credential', async () => {
+  it('a sign-in while already signed in, and a password change, each issue a new credential and end the one replaced', async () => {
     const a = await browser();
+    const other = await call({ method: 'POST', url: '/auth/login', payload: { email: a.email, password: GOOD_PASSWORD } }); // another device
+    const otherCookie = `${SESSION_COOKIE}=${sessionSetCookie(other).value}`;
+    attempts.add('other', sessionSetCookie(other).value);
     const again = await call({ method: 'POST', url: '/auth/login', headers: { cookie: a.cookie }, payload: { email: a.email, password: GOOD_PASSWORD } });
     const second = sessionSetCookie(again);
     attempts.add('second', second.value);
     assert.notEqual(second.value, a.token);
-    const changed = await call({ method: 'POST', url: '/auth/password', headers: { cookie: a.cookie }, payload: { currentPassword: GOOD_PASSWORD, newPassword: 'fixation suite new password' } });
+    assertRefusal(await me({ cookie: a.cookie }), 401, 'unauthorized', 'the cookie the sign-in replaced', true);
+    assert.equal((await me({ cookie: otherCookie })).statusCode, 200, "another device's session is not the replaced one");
+    const changed = await call({ method: 'POST', url: '/auth/password', headers: { cookie: `${SESSION_COOKIE}=${second.value}` }, payload: { currentPassword: GOOD_PASSWORD, newPassword: 'fixation suite new password' } });
     assert.equal(changed.statusCode, 200, changed.body);
     const third = sessionSetCookie(changed);
     attempts.add('third', third.value);
-    assert.notEqual(third.value, a.token);
-    assertRefusal(await me({ cookie: a.cookie }), 401, 'unauthorized', 'the pre-change cookie', true);
-    assertRefusal(await me({ cookie: `${SESSION_COOKIE}=${second.value}` }), 401, 'unauthorized', 'the other device after the change', true);
+    assert.notEqual(third.value, second.value);
+    assertRefusal(await me({ cookie: `${SESSION_COOKIE}=${second.value}` }), 401, 'unauthorized', 'the pre-change cookie', true);
+    assertRefusal(await me({ cookie: otherCookie }), 401, 'unauthorized', 'the other device after the change', true);
     assert.equal((await me({ cookie: `${SESSION_COOKIE}=${third.value}` })).statusCode, 200);
   });
 });

@@ -111,5 +111,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string, ses
     // than loopback it sent every asset to https://, and the page stayed blank) and with frames
     // refused outright, as on the web UI.
     transformStaticCSP: (header: string) => header.replace(/\s*upgrade-insecure-requests;?/, '').replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
+    // Framing refused for browsers that predate frame-ancestors too, and no opener handle: as
+    // on the web UI.
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        reply.header('x-frame-options', 'DENY');
+        reply.header('cross-origin-opener-policy', 'same-origin');
+        done();
+      },
+    },
   });
 }

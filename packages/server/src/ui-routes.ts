@@ -38,6 +38,9 @@ function uiHeaders(reply: FastifyReply, type: string): void {
   reply.header('content-type', type);
   reply.header('content-security-policy', UI_CONTENT_SECURITY_POLICY);
   reply.header('x-frame-options', 'DENY');
+  // A page that opened this one (window.open) keeps no handle on it: it could not steer its
+  // address to a mailed link's fragment, nor watch it.
+  reply.header('cross-origin-opener-policy', 'same-origin');
   reply.header('cache-control', 'no-cache');
 }
 

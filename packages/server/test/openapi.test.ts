@@ -127,5 +127,8 @@ describe('OpenAPI', () => {
       assert.doesNotMatch(csp, /upgrade-insecure-requests/);
       assert.match(csp, /frame-ancestors 'none'/);
     }
+    // The page itself: framing refused for browsers before frame-ancestors too, no opener handle.
+    assert.equal(page.headers['x-frame-options'], 'DENY');
+    assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
   });
 });

@@ -198,7 +198,7 @@ describe('serving', () => {
     delete process.env.TESSERA_BENCH_RESULTS;
   });
 
-  it('every asset: 200 with its type, the CSP, DENY framing, nosniff; HEAD too; other methods 405', async () => {
+  it('every asset: 200 with its type, the CSP, DENY framing, nosniff, no referrer, its own opener group; HEAD too; other methods 405', async () => {
     for (const f of files.values()) {
       const res = await s.app.inject({ method: 'GET', url: f.path });
       assert.equal(res.statusCode, 200, f.path);
@@ -206,6 +206,8 @@ describe('serving', () => {
       assert.equal(res.headers['content-security-policy'], UI_CONTENT_SECURITY_POLICY);
       assert.equal(res.headers['x-frame-options'], 'DENY');
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['referrer-policy'], 'no-referrer');
+      assert.equal(res.headers['cross-origin-opener-policy'], 'same-origin');
       assert.equal(res.body, String(f.body));
       const head = await s.app.inject({ method: 'HEAD', url: f.path });
       assert.equal(head.statusCode, 200, `HEAD ${f.path}`);

@@ -35,6 +35,9 @@ function cookieRequests(a: Device, otherSessionId: string): Array<[string, Injec
     ['POST /auth/logout-all', { method: 'POST', url: '/auth/logout-all', headers: a.headers }],
     ['POST /auth/password', { method: 'POST', url: '/auth/password', headers: a.headers, payload: { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD } }],
     ['DELETE /auth/sessions/:id', { method: 'DELETE', url: `/auth/sessions/${otherSessionId}`, headers: a.headers }],
+    ['POST /auth/email', { method: 'POST', url: '/auth/email', headers: a.headers, payload: { newEmail: `moved-${a.email}`, currentPassword: GOOD_PASSWORD } }],
+    ['POST /auth/delete-account', { method: 'POST', url: '/auth/delete-account', headers: a.headers, payload: { currentPassword: GOOD_PASSWORD } }],
+    ['POST /auth/verify-email/resend', { method: 'POST', url: '/auth/verify-email/resend', headers: a.headers }],
   ];
 }
 
@@ -56,7 +59,7 @@ describe('cookie-authenticated state changes from another site', () => {
     ['Origin of another port', { origin: 'http://localhost:8080' }],
     ['Origin of another scheme', { origin: 'https://localhost' }],
   ] as const) {
-    it(`${label}: 403 forbidden on logout, logout-all, password and DELETE session; nothing happens`, async () => {
+    it(`${label}: 403 forbidden on logout, logout-all, password, DELETE session, email change, account deletion and resend; nothing happens`, async () => {
       const a = await device('session');
       const other = await device('session', a.email);
       for (const [name, request] of cookieRequests(a, other.body.session.id)) {
@@ -71,6 +74,26 @@ describe('cookie-authenticated state changes from another site', () => {
       secrets.add(cookiesOf(relog)[SESSION_COOKIE]!);
     });
   }
+
+  it('the mailed-link routes check the origin before the token: 403 from another site, the token judged only from this one', async () => {
+    // No cookie needed: a page elsewhere must not spend (or probe) a link's token, nor ask for a reset.
+    const token = 'A'.repeat(43);
+    const requests: Array<[string, Record<string, unknown>]> = [
+      ['/auth/verify-email', { token }],
+      ['/auth/password-reset', { email: 'someone@example.com' }],
+      ['/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD }],
+      ['/auth/email/confirm', { token }],
+    ];
+    for (const [url, payload] of requests) {
+      for (const extra of [{ origin: EVIL }, { 'sec-fetch-site': 'cross-site' }]) {
+        const res = await call({ method: 'POST', url, headers: extra, payload });
+        assert.equal(res.statusCode, 403, `${url} ${JSON.stringify(extra)}: ${res.body}`);
+        assertForbidden(res);
+      }
+      const own = await call({ method: 'POST', url, headers: { origin: OWN }, payload });
+      assert.notEqual(own.statusCode, 403, `${url} from its own origin: ${own.body}`);
+    }
+  });
 
   it('POST /auth/refresh with the refresh cookie from a foreign origin: 403, the token stays usable', async () => {
     const j = await device('jwt');

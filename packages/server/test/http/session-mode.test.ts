@@ -98,6 +98,26 @@ describe('the session token', () => {
     assert.equal((await me(first.headers)).statusCode, 200);
     assert.equal((await me(second.headers)).statusCode, 200);
   });
+
+  it('a session sign-in sent with a session cookie ends the record that cookie named (the browser holds the new one); a JWT sign-in does not', async () => {
+    const first = await newSession();
+    const other = await newSession(); // another user: the same browser signs in as someone else
+    const login = (email: string, mode: 'session' | 'jwt', cookie: string) =>
+      call({ method: 'POST', url: '/auth/login', headers: { cookie: `${SESSION_COOKIE}=${cookie}` }, payload: { email, password: GOOD_PASSWORD, mode } });
+    const jwt = await login(first.email, 'jwt', first.token);
+    assert.equal(jwt.statusCode, 200, jwt.body);
+    secrets.add(body(jwt).accessToken);
+    secrets.add(body(jwt).refreshToken);
+    assert.equal((await me(first.headers)).statusCode, 200, 'a JWT sign-in leaves the session cookie and its record');
+    for (const [prior, email] of [[first, first.email], [other, first.email]] as const) {
+      const res = await login(email, 'session', prior.token);
+      assert.equal(res.statusCode, 200, res.body);
+      const next = cookiesOf(res)[SESSION_COOKIE]!;
+      secrets.add(next);
+      assertAnonymous(await me(prior.headers), true);
+      assert.equal((await me({ cookie: `${SESSION_COOKIE}=${next}` })).statusCode, 200);
+    }
+  });
 });
 
 describe('timeouts and sliding renewal', () => {

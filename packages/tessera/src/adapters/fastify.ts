@@ -40,7 +40,7 @@ export interface TesseraFastifyOptions {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by `requireAuth` (and the auth routes): who is calling. */
+    /** Set by `requireAuth`: who is calling (the auth routes authenticate on their own and leave it unset). */
     auth: AuthResult | null;
   }
   interface FastifyInstance {

@@ -57,6 +57,21 @@ const q = AUTH_QUERY_SCHEMAS;
 const AUDIT_PAGE_DEFAULT = 50;
 
 /**
+ * Ends the session record of the request's session cookie, if it names an active one. Best
+ * effort: the sign-in has succeeded, and a store that fails here leaves the old record as it
+ * was (ending on its own at its expiry), not the new one undelivered.
+ */
+async function endReplacedSession(auth: Tessera, request: HttpRequestInfo): Promise<void> {
+  if (readCookie(request.headers.cookie, auth.cookieNames.session).status !== 'present') return;
+  try {
+    const old = await auth.authenticate({ cookie: request.headers.cookie });
+    if (old.status === 'authenticated' && old.mode === 'session') await auth.endSession(old.userId, old.sessionId, 'logout', clientOf(request));
+  } catch {
+    // See above: nothing is lost that was not already.
+  }
+}
+
+/**
  * The auth API of the spec (docs/api.md), as framework-free routes: the Fastify, Express and
  * web adapters mount exactly these; mount them yourself for another framework.
  *
@@ -83,6 +98,10 @@ export const AUTH_ROUTES: readonly AuthRoute[] = [
       checkOrigin(auth, request);
       const b = body(request);
       const result = await auth.signIn({ email: b.email, password: b.password, mode: b.mode }, clientOf(request));
+      // The new session cookie overwrites the browser's old one: end the record it named,
+      // which no one could use any more but a copy of that cookie (OWASP: a sign-in ends the
+      // session it replaces). A JWT sign-in sets no session cookie, so the old one stays.
+      if (result.mode === 'session') await endReplacedSession(auth, request);
       const r = signInBody(result);
       return json(r.status, r.body, r.cookies);
     },

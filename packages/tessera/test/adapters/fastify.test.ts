@@ -83,3 +83,31 @@ describe('tessera/fastify', () => {
     assert.deepEqual(await form.json(), { got: { a: '1' } });
   });
 });
+
+describe('tessera/fastify: a store outage', () => {
+  it('is 503 with Retry-After on /auth/me and behind requireAuth (never 401 or 200), and recovers', async () => {
+    const own = await makeTessera();
+    const outageApp = Fastify();
+    await outageApp.register(tesseraFastify, { auth: own.auth });
+    outageApp.get('/hello', { preHandler: outageApp.requireAuth }, async () => ({ ok: true }));
+    try {
+      const base = await outageApp.listen({ port: 0, host: '127.0.0.1' });
+      const post = (path: string, body: unknown) => fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await post('/auth/register', { email: 'outage@example.com', password: PASSWORD });
+      const login = await post('/auth/login', { email: 'outage@example.com', password: PASSWORD });
+      const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+      const lookUp = own.store.getSessionAndUser.bind(own.store);
+      own.store.getSessionAndUser = async () => { throw new Error('connection reset'); };
+      for (const path of ['/auth/me', '/hello']) {
+        const res = await fetch(base + path, { headers: { cookie } });
+        assert.equal(res.headers.get('retry-after'), '1', path);
+        assert.equal(await errorCode(res, 503), 'unavailable', path);
+      }
+      own.store.getSessionAndUser = lookUp;
+      for (const path of ['/auth/me', '/hello']) assert.equal((await fetch(base + path, { headers: { cookie } })).status, 200, path);
+    } finally {
+      await outageApp.close();
+      await own.auth.close();
+    }
+  });
+});
