@@ -9,11 +9,13 @@ import { endExpiredSession, endSessions, isSessionActive, sessionExpiresAt } fro
 
 /**
  * How many rotations back a presented refresh token is traced to tell reuse from a forgery.
- * The trace runs on the event loop (an HMAC and a SHA-256 per step, about 3 µs), for any
- * well-formed token naming a live family, and anyone can grow their own family's generation by
- * refreshing: so it is bounded to about the price of verifying one signature, not by the family's
- * age. 256 rotations is 64 hours of 15-minute access tokens; an older token is still refused,
- * only without revoking its family.
+ * The trace runs on the event loop (an HMAC and a SHA-256 per step: 2.2 µs measured, one
+ * pinned core), for any well-formed token naming a live family, and anyone can grow their own
+ * family's generation by refreshing. So it is bounded by a constant, not by the family's age:
+ * 256 steps, about 0.55 ms, a few signature verifications' worth (100,000 steps took 220 ms).
+ * 256 rotations is 64 hours of 15-minute access tokens (a thief refreshing ahead of the
+ * victim stays detectable that long); an older token is still refused, only without revoking
+ * its family.
  */
 export const MAX_REUSE_TRACE = 256;
 
