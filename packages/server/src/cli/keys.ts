@@ -50,7 +50,7 @@ servers are told through the cluster bus, or reload their keys within 30 seconds
 
 ${CONFIG_FLAGS_HELP}`;
 
-const RETIRE_USAGE = `Usage: tessera keys retire <kid> [--dry-run] [--json]
+const RETIRE_USAGE = `Usage: tessera keys retire <kid> [--now] [--dry-run] [--json]
 
 Stops a key from signing now and schedules its removal from the JWKS once the last token it
 signed has expired (access token TTL + clock tolerance); tokens it signed stay valid until
@@ -58,7 +58,11 @@ then. Refused when no other key could sign: rotate first ("tessera keys rotate")
 only other key is a next key, the key signs until that one takes over, so that some key can
 sign at every moment.
 
+With --now (a key that leaked), the key also stops verifying at once: every token it signed,
+and any its thief makes, is refused from now on. Refused unless another key can sign now.
+
   <kid>                the key (see "tessera keys list")
+  --now                stop signing and verifying now (a retired key too)
   --dry-run            print what would change, change nothing
   --json               print {"dryRun":…,"kid":…,"changed":…,"retiresAt":…,"expiresAt":…,"note":…}
 
@@ -245,11 +249,12 @@ function planRetirement(keys: readonly SigningKeyRecord[], target: SigningKeyRec
 
 async function retire(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, {
-    name: 'keys retire', usage: RETIRE_USAGE, config: true, positionals: ['kid'], options: { 'dry-run': { type: 'boolean' } },
+    name: 'keys retire', usage: RETIRE_USAGE, config: true, positionals: ['kid'], options: { 'dry-run': { type: 'boolean' }, now: { type: 'boolean' } },
   });
   if (!parsed) return EXIT.ok;
   const kid = parsed.positionals[0]!;
   const dryRun = parsed.values['dry-run'] === true;
+  const atOnce = parsed.values.now === true;
   return withContext(parsed.configArgv, async (ctx) => {
     const now = Date.now();
     const keys = await ctx.store.listSigningKeys();
@@ -264,6 +269,24 @@ async function retire(argv: string[]): Promise<number> {
       return EXIT.ok;
     };
     const status = keyStatus(target, now);
+    const save = async (retiresAt: number, expiresAt: number) => {
+      if (dryRun) return;
+      await ctx.store.updateSigningKey(kid, { retiresAt, expiresAt });
+      await ctx.publish({ type: 'keys_changed' }).catch((error: unknown) => {
+        process.stderr.write(`tessera: warning: could not notify running servers (${error instanceof Error ? error.message : String(error)}); they reload their keys within 30 seconds\n`);
+      });
+    };
+    if (atOnce) {
+      if (status === 'expired') return report(false, target.retiresAt, target.expiresAt, 'already expired: it verifies nothing');
+      const others = keys.map((k) => (k.kid === kid ? { ...k, retiresAt: now } : k));
+      if (firstSigningGap(others, now) !== undefined) {
+        throw new CliError(EXIT.usage, `refusing to retire ${kid} now: no other key can sign access tokens yet. `
+          + 'Run "tessera keys rotate", then this again once the new key signs (after the 60 s publish lead).');
+      }
+      const retiresAt = target.retiresAt !== null && target.retiresAt < now ? target.retiresAt : now;
+      await save(retiresAt, now);
+      return report(true, retiresAt, now, 'stops signing and verifying now: every token it signed is refused (other services\' verifiers drop it at their next JWKS refresh)');
+    }
     if (status === 'expired' || status === 'retiring') {
       return report(false, target.retiresAt, target.expiresAt, `already ${status === 'expired' ? 'expired' : 'retired'}`);
     }
@@ -275,12 +298,7 @@ async function retire(argv: string[]): Promise<number> {
     if (target.retiresAt !== null && target.retiresAt <= plan.retiresAt) {
       return report(false, target.retiresAt, target.expiresAt, `already scheduled to stop signing at ${isoTime(target.retiresAt)}`);
     }
-    if (!dryRun) {
-      await ctx.store.updateSigningKey(kid, { retiresAt: plan.retiresAt, expiresAt: plan.expiresAt });
-      await ctx.publish({ type: 'keys_changed' }).catch((error: unknown) => {
-        process.stderr.write(`tessera: warning: could not notify running servers (${error instanceof Error ? error.message : String(error)}); they reload their keys within 30 seconds\n`);
-      });
-    }
+    await save(plan.retiresAt, plan.expiresAt);
     return report(true, plan.retiresAt, plan.expiresAt, plan.note);
   });
 }

@@ -165,6 +165,52 @@ describe('tessera keys', () => {
     }
   });
 
+  it('retire --now stops a leaked key verifying at once, on a running instance too; refused while no other key can sign', async () => {
+    const own = makeDataDir();
+    try {
+      await createUser(own.dir, 'leak@example.com');
+      const lib = await openLibrary(own.dir);
+      try {
+        const signedIn = await lib.auth.signIn({ email: 'leak@example.com', password: PASSWORD, mode: 'jwt' }, { ip: '127.0.0.1' });
+        const leakedToken = signedIn.mode === 'jwt' ? signedIn.accessToken : '';
+        const bearer = { authorization: `Bearer ${leakedToken}` };
+        for (let i = 0; i < 2; i++) assert.equal((await lib.auth.authenticate(bearer)).status, 'authenticated'); // cached
+        const keysOf = async () => json<{ keys: ShownKey[] }>(await runCli(own.dir, ['keys', 'list', '--json'])).keys;
+        const [leaked] = await keysOf();
+
+        const alone = await runCli(own.dir, ['keys', 'retire', leaked!.kid, '--now']);
+        assert.equal(alone.code, 2);
+        assert.match(alone.stderr, /no other key can sign access tokens yet/);
+
+        const fresh = json(await runCli(own.dir, ['keys', 'rotate', '--json'])).newKey as { kid: string };
+        const db = openSqliteDatabase(join(own.dir, 'tessera.db'));
+        try {
+          db.prepare('UPDATE signing_keys SET activates_at = ? WHERE kid = ?').run(Date.now() - 1, fresh.kid); // the lead is over
+        } finally {
+          db.close();
+        }
+        const before = await keysOf();
+        const dry = json(await runCli(own.dir, ['keys', 'retire', leaked!.kid, '--now', '--dry-run', '--json']));
+        assert.deepEqual([dry.dryRun, dry.changed], [true, true]);
+        assert.deepEqual(await keysOf(), before);
+
+        const done = json(await runCli(own.dir, ['keys', 'retire', leaked!.kid, '--now', '--json']));
+        assert.equal(done.changed, true);
+        assert.match(done.note, /stops signing and verifying now/);
+        assert.equal((await keysOf()).find((k) => k.kid === leaked!.kid)!.status, 'expired');
+        assert.equal((await runCli(own.dir, ['token', 'verify', leakedToken])).code, 4);
+        // A running instance, once it reloads its keys, refuses the token it had cached.
+        await lib.auth.refreshState();
+        const r = await lib.auth.authenticate(bearer);
+        assert.equal(r.status === 'anonymous' && r.reason, 'invalid');
+      } finally {
+        await lib.close();
+      }
+    } finally {
+      own.remove();
+    }
+  });
+
   it('an unknown kid exits 3', async () => {
     const r = await runCli(data.dir, ['keys', 'retire', 'no-such-kid']);
     assert.equal(r.code, 3);
