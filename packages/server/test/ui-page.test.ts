@@ -58,7 +58,7 @@ describe('assets', () => {
   it('the CSP is the strict one', () => {
     assert.equal(
       UI_CONTENT_SECURITY_POLICY,
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; require-trusted-types-for 'script'; trusted-types 'none'",
     );
   });
 });
