@@ -26,6 +26,21 @@ async function listKeys(env: Record<string, string> = {}): Promise<ShownKey[]> {
   return json<{ keys: ShownKey[] }>(await runCli(data.dir, ['keys', 'list', '--json'], { env })).keys;
 }
 
+/** The keys of another data directory, as `keys list --json` shows them. */
+async function keysIn(dir: string, env: Record<string, string> = {}): Promise<ShownKey[]> {
+  return json<{ keys: ShownKey[] }>(await runCli(dir, ['keys', 'list', '--json'], { env })).keys;
+}
+
+/** Makes `kid` active now and newer than the other keys: its publish lead over, without waiting a minute. */
+function activateNow(dir: string, kid: string): void {
+  const db = openSqliteDatabase(join(dir, 'tessera.db'));
+  try {
+    db.prepare('UPDATE signing_keys SET activates_at = ? WHERE kid = ?').run(Date.now() - 1, kid);
+  } finally {
+    db.close();
+  }
+}
+
 describe('tessera keys', () => {
   let token: string;
   before(async () => {
@@ -102,7 +117,7 @@ describe('tessera keys', () => {
     try {
       await createUser(own.dir, 'alg@example.com');
       const env = { TESSERA_JWT_ALG: 'ES256' };
-      const keysOf = async () => json<{ keys: ShownKey[] }>(await runCli(own.dir, ['keys', 'list', '--json'], { env })).keys;
+      const keysOf = () => keysIn(own.dir, env);
       const [ed] = await keysOf();
       assert.equal((await runCli(own.dir, ['user', 'list'], { env })).code, 0);
       assert.deepEqual((await keysOf()).map((k) => [k.kid, k.alg, k.signing]), [[ed!.kid, 'EdDSA', true]]);
@@ -129,15 +144,15 @@ describe('tessera keys', () => {
         await lib.close();
       }
       const env = { TESSERA_JWT_ALG: 'ES256' };
-      const keysOf = async () => json<{ keys: ShownKey[] }>(await runCli(own.dir, ['keys', 'list', '--json'], { env })).keys;
+      const keysOf = () => keysIn(own.dir, env);
       const [ed] = await keysOf();
       const es = json(await runCli(own.dir, ['keys', 'rotate', '--json'], { env })).newKey as { kid: string };
       // Two keys signing at once, as an algorithm change left them before starts stopped
       // creating keys (or a clock stepped past the publish lead): the ES256 key active now, the
       // EdDSA key not scheduled to retire.
+      activateNow(own.dir, es.kid);
       const db = openSqliteDatabase(join(own.dir, 'tessera.db'));
       try {
-        db.prepare('UPDATE signing_keys SET activates_at = ? WHERE kid = ?').run(Date.now() - 1, es.kid); // newer than the EdDSA key, active now
         db.prepare('UPDATE signing_keys SET retires_at = NULL, expires_at = NULL WHERE kid = ?').run(ed!.kid);
       } finally {
         db.close();
@@ -175,7 +190,7 @@ describe('tessera keys', () => {
         const leakedToken = signedIn.mode === 'jwt' ? signedIn.accessToken : '';
         const bearer = { authorization: `Bearer ${leakedToken}` };
         for (let i = 0; i < 2; i++) assert.equal((await lib.auth.authenticate(bearer)).status, 'authenticated'); // cached
-        const keysOf = async () => json<{ keys: ShownKey[] }>(await runCli(own.dir, ['keys', 'list', '--json'])).keys;
+        const keysOf = () => keysIn(own.dir);
         const [leaked] = await keysOf();
 
         const alone = await runCli(own.dir, ['keys', 'retire', leaked!.kid, '--now']);
@@ -183,12 +198,7 @@ describe('tessera keys', () => {
         assert.match(alone.stderr, /no other key can sign access tokens yet/);
 
         const fresh = json(await runCli(own.dir, ['keys', 'rotate', '--json'])).newKey as { kid: string };
-        const db = openSqliteDatabase(join(own.dir, 'tessera.db'));
-        try {
-          db.prepare('UPDATE signing_keys SET activates_at = ? WHERE kid = ?').run(Date.now() - 1, fresh.kid); // the lead is over
-        } finally {
-          db.close();
-        }
+        activateNow(own.dir, fresh.kid);
         const before = await keysOf();
         const dry = json(await runCli(own.dir, ['keys', 'retire', leaked!.kid, '--now', '--dry-run', '--json']));
         assert.deepEqual([dry.dryRun, dry.changed], [true, true]);
