@@ -200,12 +200,12 @@ export async function buildServer(config: ServerConfig, deps: ServerDependencies
   // Every route takes bodies by the auth API's rules (JSON in strict UTF-8, uncompressed,
   // 16 KiB), the admin API included.
   jsonBodyRules(app);
-  // Callback-style hooks: they run on every response, and an async hook costs a promise and a
-  // microtask turn each.
   // An https issuer says where browsers reach this server: tell them to come back over https
   // only (a year; not subdomains, which may be other services'). Not on http, where it is
   // ignored anyway, so development on http://localhost pays nothing for it.
   const hsts = new URL(config.issuer).protocol === 'https:';
+  // Callback-style hooks: they run on every response, and an async hook costs a promise and a
+  // microtask turn each.
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

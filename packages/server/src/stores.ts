@@ -129,7 +129,7 @@ export async function openStores(config: ServerConfig, onBackgroundError: (error
     for (const closer of closers) await closer().catch(onBackgroundError);
   };
   try {
-    return await openEach(config, onBackgroundError, closers, close);
+    return { ...(await openEach(config, onBackgroundError, closers)), close };
   } catch (error) {
     // What opened before the failure (PostgreSQL before an unreachable Redis) is closed, or its
     // connections would keep the process alive after the error was reported.
@@ -138,12 +138,8 @@ export async function openStores(config: ServerConfig, onBackgroundError: (error
   }
 }
 
-async function openEach(
-  config: ServerConfig,
-  onBackgroundError: (error: unknown) => void,
-  closers: Array<() => Promise<void>>,
-  close: () => Promise<void>,
-): Promise<OpenedStores> {
+/** Opens each configured store, pushing onto `closers` how to close it as soon as it is open. */
+async function openEach(config: ServerConfig, onBackgroundError: (error: unknown) => void, closers: Array<() => Promise<void>>): Promise<Omit<OpenedStores, 'close'>> {
   let database: Store;
   let clusterBus: ClusterBus | undefined;
   let description: string;
@@ -203,5 +199,5 @@ async function openEach(
     description = `Redis${urls.length > 1 ? ` Cluster (${urls.length} seed nodes)` : ''} + ${description}`;
   }
 
-  return { store, clusterBus, description, close };
+  return { store, clusterBus, description };
 }

@@ -230,9 +230,10 @@ export const TESSERA_OPTION_RANGES = Object.freeze({
 
 type RangedOption = keyof typeof TESSERA_OPTION_RANGES;
 
-function integerOption(name: RangedOption, value: number | undefined, fallback: number): number {
+/** The option `name` of `options`, or its default, checked against its range. */
+function integerOption(options: TesseraOptions, name: RangedOption): number {
   const { min, max } = TESSERA_OPTION_RANGES[name];
-  const v = value ?? fallback;
+  const v = options[name] ?? TESSERA_DEFAULTS[name];
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new TesseraError('invalid_request', { message: `Option ${name} must be an integer from ${min} to ${max}.` });
   }
@@ -254,8 +255,8 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     throw new TesseraError('invalid_request', { message: 'Option issuer must be an absolute URL.' });
   }
   const d = TESSERA_DEFAULTS;
-  const idle = integerOption('sessionIdleTimeoutSeconds', options.sessionIdleTimeoutSeconds, d.sessionIdleTimeoutSeconds);
-  const absolute = integerOption('sessionAbsoluteTimeoutSeconds', options.sessionAbsoluteTimeoutSeconds, d.sessionAbsoluteTimeoutSeconds);
+  const idle = integerOption(options, 'sessionIdleTimeoutSeconds');
+  const absolute = integerOption(options, 'sessionAbsoluteTimeoutSeconds');
   if (absolute < idle) {
     throw new TesseraError('invalid_request', { message: 'Option sessionAbsoluteTimeoutSeconds must be at least sessionIdleTimeoutSeconds.' });
   }
@@ -288,19 +289,19 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
     issuer,
     audience: options.audience ?? issuer,
     clientId: 'tessera' as const,
-    accessTokenTtlSeconds: integerOption('accessTokenTtlSeconds', options.accessTokenTtlSeconds, d.accessTokenTtlSeconds),
-    refreshReuseLeewaySeconds: integerOption('refreshReuseLeewaySeconds', options.refreshReuseLeewaySeconds, d.refreshReuseLeewaySeconds),
+    accessTokenTtlSeconds: integerOption(options, 'accessTokenTtlSeconds'),
+    refreshReuseLeewaySeconds: integerOption(options, 'refreshReuseLeewaySeconds'),
     sessionIdleTimeoutSeconds: idle,
     sessionAbsoluteTimeoutSeconds: absolute,
     // Renewal writes at most once a minute (or a tenth of a short idle timeout), not per request.
     sessionTouchIntervalSeconds: Math.max(1, Math.min(60, Math.floor(idle / 10))),
     jwtAlgorithm,
-    clockToleranceSeconds: integerOption('clockToleranceSeconds', options.clockToleranceSeconds, d.clockToleranceSeconds),
+    clockToleranceSeconds: integerOption(options, 'clockToleranceSeconds'),
     cookieSecure: options.cookieSecure ?? d.cookieSecure,
     trustedOrigins: Object.freeze(trustedOrigins),
     csrfOrigins: Object.freeze([...trustedOrigins, new URL(issuer).origin]),
-    loginMaxFailures: integerOption('loginMaxFailures', options.loginMaxFailures, d.loginMaxFailures),
-    passwordMinLength: integerOption('passwordMinLength', options.passwordMinLength, d.passwordMinLength),
+    loginMaxFailures: integerOption(options, 'loginMaxFailures'),
+    passwordMinLength: integerOption(options, 'passwordMinLength'),
     passwordHasher: options.passwordHasher,
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
@@ -311,19 +312,19 @@ export function resolveOptions(options: TesseraOptions): ResolvedOptions {
         // An observer's failure must never change an authentication outcome.
       }
     },
-    revocationCatchUpIntervalMs: integerOption('revocationCatchUpIntervalMs', options.revocationCatchUpIntervalMs, d.revocationCatchUpIntervalMs),
-    purgeIntervalMs: integerOption('purgeIntervalMs', options.purgeIntervalMs, d.purgeIntervalMs),
-    tokenCacheSize: integerOption('tokenCacheSize', options.tokenCacheSize, d.tokenCacheSize),
-    sessionCacheMaxAgeMs: integerOption('sessionCacheMaxAgeMs', options.sessionCacheMaxAgeMs, d.sessionCacheMaxAgeMs),
+    revocationCatchUpIntervalMs: integerOption(options, 'revocationCatchUpIntervalMs'),
+    purgeIntervalMs: integerOption(options, 'purgeIntervalMs'),
+    tokenCacheSize: integerOption(options, 'tokenCacheSize'),
+    sessionCacheMaxAgeMs: integerOption(options, 'sessionCacheMaxAgeMs'),
     clusterBus: options.clusterBus,
-    keyReloadIntervalMs: integerOption('keyReloadIntervalMs', options.keyReloadIntervalMs, d.keyReloadIntervalMs),
+    keyReloadIntervalMs: integerOption(options, 'keyReloadIntervalMs'),
     audit: booleanOption('audit', options.audit, d.audit),
     mailer: options.mailer,
     requireVerifiedEmail,
-    passwordResetTtlSeconds: integerOption('passwordResetTtlSeconds', options.passwordResetTtlSeconds, d.passwordResetTtlSeconds),
-    emailVerificationTtlSeconds: integerOption('emailVerificationTtlSeconds', options.emailVerificationTtlSeconds, d.emailVerificationTtlSeconds),
+    passwordResetTtlSeconds: integerOption(options, 'passwordResetTtlSeconds'),
+    emailVerificationTtlSeconds: integerOption(options, 'emailVerificationTtlSeconds'),
     accountLinkBase,
-    accountMailsPerHour: integerOption('accountMailsPerHour', options.accountMailsPerHour, d.accountMailsPerHour),
-    passwordResetsPerIpPerHour: integerOption('passwordResetsPerIpPerHour', options.passwordResetsPerIpPerHour, d.passwordResetsPerIpPerHour),
+    accountMailsPerHour: integerOption(options, 'accountMailsPerHour'),
+    passwordResetsPerIpPerHour: integerOption(options, 'passwordResetsPerIpPerHour'),
   });
 }

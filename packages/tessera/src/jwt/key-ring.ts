@@ -181,7 +181,6 @@ export class KeyRing {
   }
 }
 
-/** Imports one record into KeyObjects, checking that it is coherent. */
 /**
  * Parses a stored JWK. A corrupt record is reported by its kid only: the JSON parser's message
  * quotes the text around the fault, which may be private key material, and it would reach the
@@ -197,6 +196,7 @@ function storedJwk(json: string, kid: string): JsonWebKey {
   throw new TypeError(`The stored signing key ${kid} is not a JSON object (its text is not shown).`);
 }
 
+/** Imports one record into KeyObjects, checking that it is coherent. */
 function importRecord(record: SigningKeyRecord): RingEntry {
   const { kid, alg } = record;
   const times: KeyTimes = Object.freeze({
